@@ -1,0 +1,84 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The plugin (`istio-cni`) runs once per pod on every node, so everything it links is kept small:
+// no Foundation, no NIO, no Yams. libnftnl and BearSSL are linked from their static archives; libmnl
+// (Debian ships no archive) is carried beside the installed binary and found through an $ORIGIN rpath.
+let staticArchive: (String) -> LinkerSetting = { name in .unsafeFlags(["-Xlinker", "-l:\(name)"]) }
+
+let package = Package(
+    name: "istio-cni-swift",
+    products: [
+        .executable(name: "istio-cni", targets: ["istio-cni"]),
+        .executable(name: "kube-emulator", targets: ["kube-emulator"]),
+        .executable(name: "netprobe", targets: ["netprobe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: C libraries and shims
+        .systemLibrary(name: "CLibnftnl", providers: [.apt(["libnftnl-dev"])]),
+        .systemLibrary(name: "CLibmnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .target(name: "CNetnsShim", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CSocketShim", cSettings: [.define("_GNU_SOURCE")]),
+        .target(
+            name: "CTLSClient",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [staticArchive("libbearssl.a")]
+        ),
+
+        // MARK: Plugin libraries (no Foundation)
+        .target(name: "JSON"),
+        .target(name: "CNI", dependencies: ["JSON"]),
+        .target(name: "Interception", dependencies: ["CNI"]),
+        .target(
+            name: "NFTables",
+            dependencies: ["Interception", "CLibnftnl", "CLibmnl", "CNetnsShim"],
+            linkerSettings: [staticArchive("libnftnl.a")]
+        ),
+        .target(name: "IPTables", dependencies: ["Interception"]),
+        .target(name: "Kubernetes", dependencies: ["JSON", "CTLSClient"]),
+        .target(
+            name: "PluginCore",
+            dependencies: ["CNI", "Interception", "NFTables", "Kubernetes", "JSON"]
+        ),
+        .executableTarget(
+            name: "istio-cni",
+            dependencies: ["PluginCore"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs"])]
+        ),
+
+        // MARK: Test and demo tooling (never installed on a node)
+        .target(
+            name: "KubeEmulator",
+            dependencies: [
+                "JSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "JSON"]),
+        .executableTarget(name: "netprobe", dependencies: ["CSocketShim"]),
+        .target(name: "TestSupport", dependencies: ["JSON", "KubeEmulator"]),
+
+        // MARK: Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON"]),
+        .testTarget(name: "InterceptionTests", dependencies: ["Interception", "CNI"]),
+        .testTarget(name: "NFTablesTests", dependencies: ["NFTables", "Interception", "CNI", "TestSupport"]),
+        .testTarget(name: "IPTablesTests", dependencies: ["IPTables", "Interception", "CNI", "TestSupport"]),
+        .testTarget(name: "KubernetesTests", dependencies: ["Kubernetes", "JSON", "KubeEmulator", "TestSupport"]),
+        .testTarget(name: "PluginCoreTests", dependencies: ["PluginCore", "CNI", "Interception", "JSON", "Kubernetes"]),
+        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "JSON", "KubeEmulator"]),
+    ]
+)

@@ -1,0 +1,14 @@
+// libnftnl plus the kernel uapi headers it speaks. No `link` directive: the library is linked
+// statically through the NFTables target's linker settings, so the installed plugin needs no libnftnl.so.
+#include <linux/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <libnftnl/common.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/expr.h>

@@ -1,0 +1,166 @@
+/// An IPv4 or IPv6 address parsed strictly (no leading zeros in IPv4 parts, no zones), the way Go's
+/// net/netip does, so we accept exactly what the kubelet, runtimes and Istio accept.
+public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
+    case v4([UInt8])
+    case v6([UInt8])
+
+    public init?(_ text: String) {
+        if text.contains(":") {
+            guard let bytes = Self.parseIPv6(Substring(text)) else { return nil }
+            self = .v6(bytes)
+        } else {
+            guard let bytes = Self.parseIPv4(Substring(text)) else { return nil }
+            self = .v4(bytes)
+        }
+    }
+
+    public var bytes: [UInt8] {
+        switch self {
+        case .v4(let b), .v6(let b): b
+        }
+    }
+
+    public var isIPv4: Bool {
+        if case .v4 = self { return true }
+        return false
+    }
+
+    public var bitLength: Int { isIPv4 ? 32 : 128 }
+
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let b): b[0] == 127
+        case .v6(let b): b == [UInt8](repeating: 0, count: 15) + [1]
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let b): b.map(String.init).joined(separator: ".")
+        case .v6(let b): Self.formatIPv6(b)
+        }
+    }
+
+    static func parseIPv4(_ text: Substring) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            if part.count > 1, part.first == "0" { return nil }
+            guard let value = UInt8(part) else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+
+    static func parseIPv6(_ text: Substring) -> [UInt8]? {
+        guard !text.isEmpty, !text.contains("%") else { return nil }
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: Substring, allowTrailingIPv4: Bool) -> [UInt8]? {
+            if part.isEmpty { return [] }
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            var bytes: [UInt8] = []
+            for (position, field) in fields.enumerated() {
+                if allowTrailingIPv4, position == fields.count - 1, field.contains(".") {
+                    guard let v4 = parseIPv4(field) else { return nil }
+                    bytes += v4
+                    continue
+                }
+                guard (1...4).contains(field.count), let value = UInt16(field, radix: 16) else { return nil }
+                bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
+            }
+            return bytes
+        }
+        if halves.count == 1 {
+            guard let bytes = groups(halves[0], allowTrailingIPv4: true), bytes.count == 16 else { return nil }
+            return bytes
+        }
+        guard let head = groups(halves[0], allowTrailingIPv4: false),
+              let tail = groups(halves[1], allowTrailingIPv4: true),
+              head.count + tail.count <= 14 else { return nil }
+        return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+
+    /// RFC 5952 text: lowercase, leading zeros dropped, the longest run of two or more zero groups as "::".
+    static func formatIPv6(_ bytes: [UInt8]) -> String {
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        var bestStart = -1, bestLength = 0, runStart = -1
+        for index in 0...groups.count {
+            if index < groups.count, groups[index] == 0 {
+                if runStart < 0 { runStart = index }
+            } else if runStart >= 0 {
+                if index - runStart > bestLength { bestStart = runStart; bestLength = index - runStart }
+                runStart = -1
+            }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        var text = ""
+        var index = 0
+        while index < groups.count {
+            if index == bestStart {
+                text += "::"
+                index += bestLength
+                continue
+            }
+            if !text.isEmpty, !text.hasSuffix(":") { text += ":" }
+            text += String(groups[index], radix: 16)
+            index += 1
+        }
+        return text
+    }
+}
+
+extension Substring {
+    fileprivate func components(separatedBy separator: String) -> [Substring] {
+        var result: [Substring] = []
+        var rest = self[...]
+        while let range = rest.firstRange(of: separator) {
+            result.append(rest[rest.startIndex..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        }
+        result.append(rest)
+        return result
+    }
+}
+
+/// An address with a prefix length ("10.0.0.0/8", "2001:db8::/32"). Host bits are kept as written in
+/// `address`; `network` gives the masked form used in rules.
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
+    public let address: IPAddress
+    public let length: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPAddress(String(parts[0])),
+              !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+              !(parts[1].count > 1 && parts[1].first == "0"),
+              let length = Int(parts[1]), length <= address.bitLength else { return nil }
+        self.address = address
+        self.length = length
+    }
+
+    public init(address: IPAddress, length: Int) {
+        self.address = address
+        self.length = min(max(length, 0), address.bitLength)
+    }
+
+    public var isIPv4: Bool { address.isIPv4 }
+
+    /// The prefix with host bits cleared.
+    public var network: IPPrefix {
+        IPPrefix(address: address.isIPv4 ? .v4(maskedBytes) : .v6(maskedBytes), length: length)
+    }
+
+    public var maskBytes: [UInt8] {
+        (0..<(address.bitLength / 8)).map { byteIndex in
+            let bitsInByte = max(0, min(8, length - byteIndex * 8))
+            return bitsInByte == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bitsInByte))
+        }
+    }
+
+    public var maskedBytes: [UInt8] { zip(address.bytes, maskBytes).map { $0 & $1 } }
+
+    public var description: String { "\(address)/\(length)" }
+}

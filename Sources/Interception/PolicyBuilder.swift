@@ -1,0 +1,101 @@
+import CNI
+
+/// Turns a mesh pod's annotations, its istio-proxy container and the node-wide env knobs into a
+/// validated `InterceptionPolicy` (reference §2.1). Any invalid value throws, naming its source.
+enum PolicyBuilder {
+    static func policy(for pod: PodFacts, processEnvironment: [String: String]) throws(InterceptionError) -> InterceptionPolicy {
+        var policy = InterceptionPolicy()
+        let annotations = pod.annotations
+
+        if let mode = annotations[IstioAnnotation.interceptionMode] {
+            guard let parsed = InterceptionPolicy.Mode(rawValue: mode) else {
+                throw InterceptionError(source: IstioAnnotation.interceptionMode, value: mode, problem: "must be REDIRECT, TPROXY or NONE")
+            }
+            policy.mode = parsed
+        }
+
+        let proxy = pod.proxyContainer
+        policy.proxyUID = try proxyIdentity(proxy?.runAsUser, field: "runAsUser")
+        policy.proxyGID = try proxyIdentity(proxy?.runAsGroup, field: "runAsGroup")
+
+        if let value = annotations[IstioAnnotation.includeInboundPorts] {
+            policy.inboundPortsInclude = try AnnotationList.ports(value, source: IstioAnnotation.includeInboundPorts, allowWildcard: true)
+        }
+        let excludedInbound = try AnnotationList.portList(annotations[IstioAnnotation.excludeInboundPorts] ?? "15020",
+                                                          source: IstioAnnotation.excludeInboundPorts)
+        policy.inboundPortsExclude = deduplicated(excludedInbound + InterceptionPolicy.alwaysExcludedInboundPorts)
+        if let value = annotations[IstioAnnotation.includeOutboundPorts] {
+            policy.outboundPortsInclude = deduplicated(try AnnotationList.portList(value, source: IstioAnnotation.includeOutboundPorts))
+        }
+        if let value = annotations[IstioAnnotation.excludeOutboundPorts] {
+            policy.outboundPortsExclude = deduplicated(try AnnotationList.portList(value, source: IstioAnnotation.excludeOutboundPorts))
+        }
+        if let value = annotations[IstioAnnotation.includeOutboundIPRanges] {
+            policy.outboundIPRangesInclude = try AnnotationList.cidrs(value, source: IstioAnnotation.includeOutboundIPRanges, allowWildcard: true)
+        }
+        if let value = annotations[IstioAnnotation.excludeOutboundIPRanges],
+           case .ranges(let ranges) = try AnnotationList.cidrs(value, source: IstioAnnotation.excludeOutboundIPRanges, allowWildcard: false) {
+            policy.outboundIPRangesExclude = ranges
+        }
+        if let value = annotations[IstioAnnotation.excludeInterfaces] {
+            policy.excludeInterfaces = try AnnotationList.interfaces(value, source: IstioAnnotation.excludeInterfaces)
+        }
+        if let value = annotations[IstioAnnotation.rerouteVirtualInterfaces] {
+            policy.rerouteInterfaces = try AnnotationList.interfaces(value, source: IstioAnnotation.rerouteVirtualInterfaces)
+        } else if let value = annotations[IstioAnnotation.kubevirtInterfaces] {
+            policy.rerouteInterfaces = try AnnotationList.interfaces(value, source: IstioAnnotation.kubevirtInterfaces)
+        }
+
+        // Istio parses these leniently (a value that is not a boolean means false), so do we: a pod that
+        // runs under Istio's plugin must run under ours.
+        let proxyEnvironment = proxy?.environment ?? [:]
+        policy.captureDNS = proxyEnvironment[ProxyEnvironment.dnsCapture].flatMap(parseGoBool) ?? false
+        policy.dualStack = proxyEnvironment[ProxyEnvironment.dualStack].flatMap(parseGoBool) ?? false
+        policy.dropInvalid = proxyEnvironment[ProxyEnvironment.invalidDrop].flatMap(parseGoBool) ?? false
+
+        try applyNodeKnobs(processEnvironment, to: &policy)
+        return policy
+    }
+
+    /// Istio uses the istio-proxy container's own securityContext; absent or 0 (root) means 1337.
+    private static func proxyIdentity(_ value: Int64?, field: String) throws(InterceptionError) -> UInt32 {
+        guard let value, value != 0 else { return InterceptionPolicy.defaultProxyUID }
+        guard value > 0, value < Int64(UInt32.max) else {
+            throw InterceptionError(source: "istio-proxy securityContext.\(field)", value: String(value), problem: "is not a valid Linux ID")
+        }
+        return UInt32(value)
+    }
+
+    private static func applyNodeKnobs(_ environment: [String: String], to policy: inout InterceptionPolicy) throws(InterceptionError) {
+        if let value = environment[PluginProcessEnvironment.ipv4LoopbackCIDR], !value.isEmpty {
+            guard let prefix = IPPrefix(value), prefix.isIPv4, prefix.address.isLoopback else {
+                throw InterceptionError(source: PluginProcessEnvironment.ipv4LoopbackCIDR, value: value, problem: "must be an IPv4 CIDR inside 127.0.0.0/8")
+            }
+            policy.hostIPv4LoopbackCIDR = prefix.network
+        }
+        let include = environment[PluginProcessEnvironment.ownerGroupsInclude] ?? "*"
+        let exclude = environment[PluginProcessEnvironment.ownerGroupsExclude] ?? ""
+        if include == "*" {
+            policy.ownerGroups = .allExcept(try groupIDs(exclude, source: PluginProcessEnvironment.ownerGroupsExclude))
+        } else {
+            policy.ownerGroups = .only(try groupIDs(include, source: PluginProcessEnvironment.ownerGroupsInclude))
+        }
+    }
+
+    /// Numeric group IDs only: names would resolve against the node's /etc/group, not the pod's.
+    private static func groupIDs(_ value: String, source: String) throws(InterceptionError) -> [UInt32] {
+        var ids: [UInt32] = []
+        for item in try AnnotationList.items(value, source: source) {
+            guard item.unicodeScalars.allSatisfy({ (0x30...0x39).contains($0.value) }), let id = UInt32(item) else {
+                throw InterceptionError(source: source, value: value, problem: "\"\(item)\" is not a numeric group ID")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    private static func deduplicated(_ ports: [UInt16]) -> [UInt16] {
+        var seen = Set<UInt16>()
+        return ports.filter { seen.insert($0).inserted }
+    }
+}

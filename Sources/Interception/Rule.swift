@@ -1,0 +1,73 @@
+import CNI
+
+public enum AddressFamily: Hashable, Sendable {
+    case ipv4
+    case ipv6
+}
+
+public enum TransportProtocol: Hashable, Sendable {
+    case tcp
+    case udp
+
+    public var number: UInt8 { self == .tcp ? 6 : 17 }
+    public var name: String { self == .tcp ? "tcp" : "udp" }
+}
+
+public enum ConntrackState: Hashable, Sendable {
+    case invalid
+    case established
+    case related
+}
+
+/// One condition of a rule. Each maps to one iptables option and to a short nftables expression list.
+public enum Match: Equatable, Sendable {
+    /// Only packets of this address family (implicit in an iptables table choice; `meta nfproto` in nft).
+    case family(AddressFamily)
+    case transportProtocol(TransportProtocol)
+    /// Needs a preceding `transportProtocol` match.
+    case destinationPort(UInt16, negated: Bool)
+    /// None of these ports (iptables `-m multiport ! --dports`). Needs a preceding `transportProtocol`.
+    case destinationPortNotIn([UInt16])
+    case sourcePort(UInt16)
+    case inputInterface(String)
+    case outputInterface(String)
+    case sourceAddress(IPPrefix, negated: Bool)
+    case destinationAddress(IPPrefix, negated: Bool)
+    case socketUID(UInt32, negated: Bool)
+    case socketGID(UInt32, negated: Bool)
+    case conntrackState([ConntrackState])
+
+    /// The family this match restricts a rule to, if any.
+    var impliedFamily: AddressFamily? {
+        switch self {
+        case .family(let family): family
+        case .sourceAddress(let prefix, _), .destinationAddress(let prefix, _): prefix.isIPv4 ? .ipv4 : .ipv6
+        default: nil
+        }
+    }
+}
+
+public enum Action: Equatable, Sendable {
+    case jump(Chain)
+    case returnFromChain
+    case drop
+    /// Rewrite the destination to the local address and this port (nat only).
+    case redirect(toPort: UInt16)
+    /// Put the connection in a conntrack zone (raw only).
+    case setConntrackZone(UInt16)
+}
+
+public struct Rule: Equatable, Sendable {
+    public var matches: [Match]
+    public var action: Action
+
+    public init(_ matches: [Match], _ action: Action) {
+        self.matches = matches
+        self.action = action
+    }
+
+    /// The single address family this rule applies to, or nil when it applies to both.
+    public var family: AddressFamily? {
+        matches.lazy.compactMap(\.impliedFamily).first
+    }
+}

@@ -1,0 +1,46 @@
+/// The netfilter tables Istio's rules live in. iptables names them `nat`/`mangle`/`raw`; the nftables
+/// backend creates one `inet` table per kind (`istio-proxy-nat`, …), as Istio's native nftables does.
+public enum RuleTable: String, CaseIterable, Comparable, Sendable {
+    case mangle
+    case nat
+    case raw
+
+    public var nftTableName: String { "istio-proxy-\(rawValue)" }
+
+    public static func < (lhs: RuleTable, rhs: RuleTable) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A chain in one of those tables: the two hook chains, or one of Istio's own.
+public enum Chain: Hashable, Sendable {
+    case prerouting
+    case output
+    case istioInbound
+    case istioRedirect
+    case istioInRedirect
+    case istioOutput
+    case istioOutputDNS
+    case istioDrop
+
+    public var isHook: Bool { self == .prerouting || self == .output }
+
+    public var iptablesName: String {
+        switch self {
+        case .prerouting: "PREROUTING"
+        case .output: "OUTPUT"
+        case .istioInbound: "ISTIO_INBOUND"
+        case .istioRedirect: "ISTIO_REDIRECT"
+        case .istioInRedirect: "ISTIO_IN_REDIRECT"
+        case .istioOutput: "ISTIO_OUTPUT"
+        case .istioOutputDNS: "ISTIO_OUTPUT_DNS"
+        case .istioDrop: "ISTIO_DROP"
+        }
+    }
+
+    public var nftName: String { iptablesName.lowercased().replacingUnderscores() }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String {
+        String(map { $0 == "_" ? "-" : $0 })
+    }
+}

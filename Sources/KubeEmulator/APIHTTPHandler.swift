@@ -1,0 +1,83 @@
+import JSON
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP connection to the emulator: authenticates the bearer token, applies any injected fault,
+/// routes the request and writes the JSON answer.
+final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let services: EmulatorServices
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(services: EmulatorServices) {
+        self.services = services
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head else { return }
+            respond(context: context, head: head)
+            self.head = nil
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let authorized = head.headers["authorization"].first == "Bearer \(services.token)"
+        services.record(RecordedRequest(method: head.method.rawValue, path: head.uri, authorized: authorized,
+                                        userAgent: head.headers["user-agent"].first ?? ""))
+        switch services.faults.next() {
+        case .hang?:
+            return
+        case .closeConnection?:
+            context.close(promise: nil)
+            return
+        case .status(let code, let retryAfter)?:
+            let status = APIStatus(code: code, reason: code == 429 ? "TooManyRequests" : "InternalError",
+                                   message: "injected failure \(code)")
+            var headers: [(String, String)] = []
+            if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
+            write(context: context, head: head, status: code, body: Array(status.json.description.utf8), extraHeaders: headers)
+            return
+        case .garbageBody?:
+            write(context: context, head: head, status: 200, body: Array("<html>not the API</html>".utf8), contentType: "text/html")
+            return
+        case nil:
+            break
+        }
+        guard authorized else {
+            write(context: context, head: head, status: 401, body: Array(APIStatus.unauthorized.json.description.utf8))
+            return
+        }
+        let response = services.router.handle(method: head.method.rawValue, target: head.uri, body: body)
+        write(context: context, head: head, status: response.status, body: Array(response.body.description.utf8))
+    }
+
+    private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: [UInt8],
+                       contentType: String = "application/json", extraHeaders: [(String, String)] = []) {
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.count))])
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

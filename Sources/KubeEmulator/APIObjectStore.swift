@@ -1,0 +1,131 @@
+import Foundation
+import JSON
+import Synchronization
+
+/// The emulator's object storage: every change bumps one global `resourceVersion` (as etcd's revision
+/// does) and is recorded in a bounded change history, which is what watches will replay from.
+public final class APIObjectStore: Sendable {
+    public struct Change: Sendable {
+        public enum Kind: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+        public let kind: Kind
+        public let resource: ResourceType
+        public let object: JSONValue
+        public let resourceVersion: Int
+    }
+
+    struct ObjectKey: Hashable {
+        let resource: ResourceType
+        let namespace: String
+        let name: String
+    }
+
+    private struct State {
+        var resourceVersion = 1000
+        var objects: [ObjectKey: JSONValue] = [:]
+        var history: [Change] = []
+    }
+
+    public static let historyLimit = 10_000
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var currentResourceVersion: Int { state.withLock { $0.resourceVersion } }
+
+    /// Creates an object, filling in what the API server fills in (uid, resourceVersion, timestamps).
+    @discardableResult
+    public func create(_ resource: ResourceType, namespace: String?, _ object: JSONValue) throws(APIStatus) -> JSONValue {
+        guard var body = object.objectValue else { throw APIStatus.badRequest("request body is not a JSON object") }
+        var metadata = body["metadata"]?.objectValue ?? JSONObject()
+        guard let name = metadata["name"]?.stringValue, !name.isEmpty else {
+            throw APIStatus(code: 422, reason: "Invalid", message: "\(resource.kind) \"\" is invalid: metadata.name: Required value")
+        }
+        let objectNamespace = resource.namespaced ? (namespace ?? metadata["namespace"]?.stringValue ?? "default") : ""
+        if resource.namespaced { metadata["namespace"] = .string(objectNamespace) }
+        metadata["uid"] = .string(UUID().uuidString.lowercased())
+        metadata["creationTimestamp"] = .string(Self.timestamp())
+        body["apiVersion"] = nil
+        body["kind"] = nil
+        body = JSONObject([("kind", .string(resource.kind)), ("apiVersion", .string(resource.apiVersion))] + body.members.map { ($0.key, $0.value) })
+        let key = ObjectKey(resource: resource, namespace: objectNamespace, name: name)
+        let result: Result<JSONValue, APIStatus> = state.withLock { state in
+            guard state.objects[key] == nil else { return .failure(.alreadyExists(resource.plural, name)) }
+            state.resourceVersion += 1
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            body["metadata"] = .object(metadata)
+            let stored = JSONValue.object(body)
+            state.objects[key] = stored
+            Self.record(&state, .added, resource, stored)
+            return .success(stored)
+        }
+        return try result.get()
+    }
+
+    public func get(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> JSONValue {
+        let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
+        guard let object = state.withLock({ $0.objects[key] }) else { throw APIStatus.notFound(resource.plural, name) }
+        return object
+    }
+
+    /// Objects of a type (in one namespace, or all), in name order, and the list's resourceVersion.
+    func list(_ resource: ResourceType, namespace: String?, selector: ObjectSelector) -> (items: [JSONValue], resourceVersion: Int) {
+        state.withLock { state in
+            let items = state.objects
+                .filter { $0.key.resource == resource && (namespace == nil || $0.key.namespace == namespace) && selector.matches($0.value) }
+                .sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
+                .map(\.value)
+            return (items, state.resourceVersion)
+        }
+    }
+
+    /// Replaces an object by applying `update` to the stored copy; bumps its resourceVersion.
+    @discardableResult
+    public func update(_ resource: ResourceType, namespace: String?, name: String,
+                       _ update: (inout JSONObject) -> Void) throws(APIStatus) -> JSONValue {
+        let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
+        let result: Result<JSONValue, APIStatus> = state.withLock { state in
+            guard var body = state.objects[key]?.objectValue else { return .failure(.notFound(resource.plural, name)) }
+            update(&body)
+            state.resourceVersion += 1
+            var metadata = body["metadata"]?.objectValue ?? JSONObject()
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            body["metadata"] = .object(metadata)
+            let stored = JSONValue.object(body)
+            state.objects[key] = stored
+            Self.record(&state, .modified, resource, stored)
+            return .success(stored)
+        }
+        return try result.get()
+    }
+
+    @discardableResult
+    public func delete(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> JSONValue {
+        let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
+        let result: Result<JSONValue, APIStatus> = state.withLock { state in
+            guard let removed = state.objects.removeValue(forKey: key) else { return .failure(.notFound(resource.plural, name)) }
+            state.resourceVersion += 1
+            Self.record(&state, .deleted, resource, removed)
+            return .success(removed)
+        }
+        return try result.get()
+    }
+
+    /// Changes after `resourceVersion`, or nil when the history no longer reaches back that far (410 Gone).
+    public func changes(after resourceVersion: Int) -> [Change]? {
+        state.withLock { state in
+            if let oldest = state.history.first, oldest.resourceVersion > resourceVersion + 1 { return nil }
+            return state.history.filter { $0.resourceVersion > resourceVersion }
+        }
+    }
+
+    private static func record(_ state: inout State, _ kind: Change.Kind, _ resource: ResourceType, _ object: JSONValue) {
+        state.history.append(Change(kind: kind, resource: resource, object: object, resourceVersion: state.resourceVersion))
+        if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
+    }
+
+    private static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,63 @@
+import Glibc
+
+/// Fetches a pod with retries inside a total time budget (exponential backoff with jitter, honouring
+/// `Retry-After`). The kubeconfig is re-read on every attempt: the node agent may write it late (node
+/// start) or rewrite it with a rotated token. When the budget runs out, the error names the pod and
+/// the last failure.
+public struct PodLookup: Sendable {
+    public let kubeconfigPath: String
+    public let budgetMilliseconds: Int64
+    public var firstBackoffMilliseconds: Int64 = 100
+    public var maximumBackoffMilliseconds: Int64 = 2000
+    /// One attempt never holds the whole budget, so a hung server leaves time to retry.
+    public var maximumAttemptMilliseconds: Int64 = 10_000
+
+    public init(kubeconfigPath: String, budgetMilliseconds: Int64) {
+        self.kubeconfigPath = kubeconfigPath
+        self.budgetMilliseconds = budgetMilliseconds
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let last: KubernetesError
+        public let attempts: Int
+        public let elapsedMilliseconds: Int64
+        /// False when the failure cannot heal by retrying (broken or unreadable kubeconfig).
+        public let budgetExhausted: Bool
+        public var description: String { last.message }
+    }
+
+    public func fetch(namespace: String, name: String, onRetry: (KubernetesError, Int) -> Void = { _, _ in }) throws(Failure) -> Pod {
+        let start = MonotonicClock.now
+        let end = start.adding(milliseconds: budgetMilliseconds)
+        var backoff = firstBackoffMilliseconds
+        var attempts = 0
+        while true {
+            attempts += 1
+            let attemptDeadline = min(end, MonotonicClock.now.adding(milliseconds: maximumAttemptMilliseconds))
+            var wait = backoff
+            do throws(KubernetesError) {
+                let client = KubernetesClient(config: try Kubeconfig.load(path: kubeconfigPath))
+                return try Pod(json: try client.get(KubernetesClient.podPath(namespace: namespace, name: name), deadline: attemptDeadline))
+            } catch {
+                let elapsed = MonotonicClock.now.milliseconds(since: start)
+                guard error.isRetryable else {
+                    throw Failure(last: error, attempts: attempts, elapsedMilliseconds: elapsed, budgetExhausted: false)
+                }
+                if case .http(_, let retryAfter?) = error.kind { wait = max(wait, Int64(retryAfter) * 1000) }
+                let jittered = wait - wait / 5 + Int64.random(in: 0...max(1, wait * 2 / 5))
+                if MonotonicClock.now.adding(milliseconds: jittered) >= end {
+                    throw Failure(last: error, attempts: attempts, elapsedMilliseconds: elapsed, budgetExhausted: true)
+                }
+                onRetry(error, attempts)
+                sleepMilliseconds(jittered)
+            }
+            backoff = min(backoff * 2, maximumBackoffMilliseconds)
+        }
+    }
+
+    private func sleepMilliseconds(_ milliseconds: Int64) {
+        var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    }
+}

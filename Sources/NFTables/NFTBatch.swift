@@ -1,0 +1,115 @@
+import CLibmnl
+import CLibnftnl
+import Glibc
+import Interception
+
+/// One nf_tables transaction: everything between BEGIN and END commits atomically or not at all.
+/// Every message asks for an acknowledgement, keyed by sequence number to a description of it, so a
+/// rejection names the exact table, chain or rule.
+final class NFTBatch {
+    private let buffer: UnsafeMutableRawPointer
+    private let batch: OpaquePointer
+    private var sequence: UInt32 = 1
+    private(set) var pending: [UInt32: MessageDescription] = [:]
+    private(set) var overflowed = false
+
+    init(expectedMessages: Int) {
+        // libmnl lets the last message run past the limit, so the buffer is twice the limit.
+        let limit = max(64 * 1024, expectedMessages * 2048)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: limit * 2, alignment: 16)
+        batch = mnl_nlmsg_batch_start(buffer, limit)
+    }
+
+    deinit {
+        mnl_nlmsg_batch_stop(batch)
+        buffer.deallocate()
+    }
+
+    var bytes: UnsafeRawPointer { UnsafeRawPointer(mnl_nlmsg_batch_head(batch)) }
+    var length: Int { mnl_nlmsg_batch_size(batch) }
+    var messageCount: Int { pending.count }
+
+    func begin() {
+        nftnl_batch_begin(current, nextSequence())
+        advance()
+    }
+
+    func end() {
+        nftnl_batch_end(current, nextSequence())
+        advance()
+    }
+
+    func addTable(_ name: String) {
+        let table = nftnl_table_alloc()!
+        defer { nftnl_table_free(table) }
+        nftnl_table_set_u32(table, attribute(NFTNL_TABLE_FAMILY), UInt32(familyInet))
+        nftnl_table_set_str(table, attribute(NFTNL_TABLE_NAME), name)
+        let header = header(NFT_MSG_NEWTABLE, flags(NLM_F_CREATE, NLM_F_EXCL, NLM_F_ACK), describing: .text("table inet \(name)"))
+        nftnl_table_nlmsg_build_payload(header, table)
+        advance()
+    }
+
+    func deleteTable(_ name: String) {
+        let table = nftnl_table_alloc()!
+        defer { nftnl_table_free(table) }
+        nftnl_table_set_u32(table, attribute(NFTNL_TABLE_FAMILY), UInt32(familyInet))
+        nftnl_table_set_str(table, attribute(NFTNL_TABLE_NAME), name)
+        let header = header(NFT_MSG_DELTABLE, flags(NLM_F_ACK), describing: .text("deletion of table inet \(name)"))
+        nftnl_table_nlmsg_build_payload(header, table)
+        advance()
+    }
+
+    func addChain(table: String, name: String, hook: HookChainLayout?) {
+        let chain = nftnl_chain_alloc()!
+        defer { nftnl_chain_free(chain) }
+        nftnl_chain_set_u32(chain, attribute(NFTNL_CHAIN_FAMILY), UInt32(familyInet))
+        nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_TABLE), table)
+        nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_NAME), name)
+        if let hook {
+            nftnl_chain_set_u32(chain, attribute(NFTNL_CHAIN_HOOKNUM), hook.hook)
+            nftnl_chain_set_s32(chain, attribute(NFTNL_CHAIN_PRIO), hook.priority)
+            nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_TYPE), hook.type)
+            nftnl_chain_set_u32(chain, attribute(NFTNL_CHAIN_POLICY), UInt32(NF_ACCEPT))
+        }
+        let header = header(NFT_MSG_NEWCHAIN, flags(NLM_F_CREATE, NLM_F_ACK), describing: .text("chain inet \(table) \(name)"))
+        nftnl_chain_nlmsg_build_payload(header, chain)
+        advance()
+    }
+
+    func addRule(table: String, chain: String, rule ir: Rule, gateToIPv4: Bool, description: MessageDescription) {
+        let rule = Self.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4)
+        defer { nftnl_rule_free(rule) }
+        let header = header(NFT_MSG_NEWRULE, flags(NLM_F_APPEND, NLM_F_CREATE, NLM_F_ACK), describing: description)
+        nftnl_rule_nlmsg_build_payload(header, rule)
+        advance()
+    }
+
+    /// A libnftnl rule object for `ir` (the caller frees it). CHECK builds the same objects to compare.
+    static func makeRule(table: String, chain: String, rule ir: Rule, gateToIPv4: Bool) -> OpaquePointer {
+        let rule = nftnl_rule_alloc()!
+        nftnl_rule_set_u32(rule, attribute(NFTNL_RULE_FAMILY), UInt32(familyInet))
+        nftnl_rule_set_str(rule, attribute(NFTNL_RULE_TABLE), table)
+        nftnl_rule_set_str(rule, attribute(NFTNL_RULE_CHAIN), chain)
+        ExpressionEncoder.encode(ir, into: rule, gateToIPv4: gateToIPv4)
+        return rule
+    }
+
+    private var current: UnsafeMutablePointer<CChar> {
+        mnl_nlmsg_batch_current(batch).assumingMemoryBound(to: CChar.self)
+    }
+
+    private func nextSequence() -> UInt32 {
+        defer { sequence += 1 }
+        return sequence
+    }
+
+    private func header(_ type: nf_tables_msg_types, _ flags: UInt16, describing description: MessageDescription) -> UnsafeMutablePointer<nlmsghdr> {
+        let sequence = nextSequence()
+        pending[sequence] = description
+        return nftnl_nlmsg_build_hdr(current, messageType(type), familyInet, flags, sequence)
+    }
+
+    private func advance() {
+        if !mnl_nlmsg_batch_next(batch) { overflowed = true }
+    }
+}

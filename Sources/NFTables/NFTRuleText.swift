@@ -1,0 +1,72 @@
+import Interception
+
+/// nft syntax for rules and whole rule sets: used in messages (CHECK names rules this way), logs,
+/// and to produce the equivalent `nft -f` script for comparisons.
+public enum NFTRuleText {
+    public static func text(of rule: Rule, gateToIPv4: Bool = false) -> String {
+        var words: [String] = gateToIPv4 ? ["meta nfproto ipv4"] : []
+        var proto = "tcp"
+        for match in rule.matches {
+            switch match {
+            case .family(let family): words.append("meta nfproto \(family == .ipv4 ? "ipv4" : "ipv6")")
+            case .transportProtocol(let p):
+                proto = p.name
+                words.append("meta l4proto \(p.name)")
+            case .destinationPort(let port, let negated): words.append("\(proto) dport \(negated ? "!= " : "")\(port)")
+            case .destinationPortNotIn(let ports):
+                words.append("\(proto) dport != { \(ports.map(String.init).joined(separator: ", ")) }")
+            case .sourcePort(let port): words.append("\(proto) sport \(port)")
+            case .inputInterface(let name): words.append("iifname \(quoted(name))")
+            case .outputInterface(let name): words.append("oifname \(quoted(name))")
+            case .sourceAddress(let prefix, let negated): words.append("\(prefix.isIPv4 ? "ip" : "ip6") saddr \(negated ? "!= " : "")\(prefix)")
+            case .destinationAddress(let prefix, let negated): words.append("\(prefix.isIPv4 ? "ip" : "ip6") daddr \(negated ? "!= " : "")\(prefix)")
+            case .socketUID(let uid, let negated): words.append("meta skuid \(negated ? "!= " : "")\(uid)")
+            case .socketGID(let gid, let negated): words.append("meta skgid \(negated ? "!= " : "")\(gid)")
+            case .conntrackState(let states): words.append("ct state " + states.map(stateName).joined(separator: ","))
+            }
+        }
+        words.append("counter")
+        switch rule.action {
+        case .jump(let chain): words.append("jump \(chain.nftName)")
+        case .returnFromChain: words.append("return")
+        case .drop: words.append("drop")
+        case .redirect(let port): words.append("redirect to :\(port)")
+        case .setConntrackZone(let zone): words.append("ct zone set \(zone)")
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// A complete `nft -f` script creating the same tables, chains and rules the backend commits.
+    public static func script(for rules: RuleSet) -> String {
+        var lines: [String] = []
+        for table in rules.tables {
+            let name = table.nftTableName
+            lines.append("add table inet \(name)")
+            for chain in rules.chains(in: table) {
+                if let hook = HookChainLayout.layout(table: table, chain: chain) {
+                    lines.append("add chain inet \(name) \(chain.nftName) { type \(hook.type) hook \(hook.hookName) priority \(hook.priority); policy accept; }")
+                } else {
+                    lines.append("add chain inet \(name) \(chain.nftName)")
+                }
+            }
+            for chain in rules.chains(in: table) {
+                for rule in rules.mergedRules(table, chain) {
+                    lines.append("add rule inet \(name) \(chain.nftName) \(text(of: rule, gateToIPv4: chain.isHook && !rules.ipv6Enabled))")
+                }
+            }
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+
+    private static func quoted(_ name: String) -> String {
+        "\"" + (name.hasSuffix("+") ? name.dropLast() + "*" : name) + "\""
+    }
+
+    private static func stateName(_ state: ConntrackState) -> String {
+        switch state {
+        case .invalid: "invalid"
+        case .established: "established"
+        case .related: "related"
+        }
+    }
+}

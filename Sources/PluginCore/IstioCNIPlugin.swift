@@ -1,0 +1,213 @@
+import CNI
+import Interception
+import Kubernetes
+import NFTables
+
+/// istio-cni's CNI handlers: find out whether the pod is a sidecar-mode mesh pod and, if so, write
+/// its redirect rules into the pod's network namespace with one nftables transaction.
+public struct IstioCNIPlugin: PassThroughCNIPlugin {
+    /// Plugin-specific error code (the spec reserves 100+): CHECK found the rules missing or different.
+    public static let rulesNotAsExpected = CNIError.Code(rawValue: 100)
+
+    let processEnvironment: [String: String]
+    let log: PluginLog
+    let startedAt: MonotonicClock.Instant
+
+    public init(processEnvironment: [String: String], log: PluginLog = PluginLog(), startedAt: MonotonicClock.Instant = MonotonicClock.now) {
+        self.processEnvironment = processEnvironment
+        self.log = log
+        self.startedAt = startedAt
+    }
+
+    public func add(_ request: CNIRequest) throws(CNIError) {
+        let settings = try PluginSettings(request.config)
+        let subject = PodReference(request.environment)
+        guard let (pod, namespace) = try resolve(request, settings: settings, subject: subject, command: "ADD") else { return }
+        let lookedUp = MonotonicClock.now
+        let plan: RedirectPlan
+        switch try decide(pod, subject: subject) {
+        case .skip(let reason):
+            log.info("ADD \(subject): no rules: \(reason)")
+            return
+        case .intercept(let policy):
+            do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
+        }
+        if let backend = settings.requestedBackend, backend != "nftables" {
+            log.warning("ADD \(subject): backend \(backend) was requested; this build programs nftables")
+        }
+        let report: ApplyReport
+        do {
+            report = try NFTablesBackend.apply(in: namespace) { facts in plan.rules(ipv6: facts.hasGlobalIPv6) }
+        } catch {
+            throw Self.namespaceError(error, subject: subject, command: "ADD")
+        }
+        let done = MonotonicClock.now
+        let replaced = report.replacedTables.isEmpty ? "" : ", replaced \(report.replacedTables.joined(separator: ","))"
+        log.info("ADD \(subject): rules applied (nftables \(report.tables.joined(separator: ",")), \(report.ruleCount) rules, "
+                 + "\(report.ipv6 ? "IPv4+IPv6" : "IPv4")\(replaced)) "
+                 + "timing main_entry_us=\(startedAt.microseconds) lookup_us=\(lookedUp.microseconds(since: startedAt)) "
+                 + "commit_us=\(done.microseconds(since: lookedUp)) total_us=\(done.microseconds(since: startedAt))")
+    }
+
+    public func delete(environment: CNIEnvironment, config: NetworkConfig?, configProblem: CNIError?) throws(CNIError) {
+        let subject = PodReference(environment)
+        if let configProblem { log.warning("DEL \(subject): ignoring unusable configuration (\(configProblem)); removing our tables anyway") }
+        guard let path = environment.netns else {
+            log.info("DEL \(subject): no network namespace given, nothing to remove")
+            return
+        }
+        do {
+            let namespace = try NetworkNamespace(path: path)
+            let removed = try NFTablesBackend.remove(in: namespace)
+            log.info("DEL \(subject): " + (removed.isEmpty ? "no istio-cni tables present" : "removed \(removed.joined(separator: ","))"))
+        } catch where error.kind == .namespaceMissing {
+            log.info("DEL \(subject): network namespace \(path) is gone, nothing to remove")
+        } catch where error.kind == .invalidNamespace {
+            throw Self.namespaceError(error, subject: subject, command: "DEL")
+        } catch {
+            // DEL must not wedge pod teardown: the namespace and its rules go away with the pod anyway.
+            log.warning("DEL \(subject): could not remove tables: \(error)")
+        }
+    }
+
+    public func check(_ request: CNIRequest) throws(CNIError) {
+        let settings = try PluginSettings(request.config)
+        let subject = PodReference(request.environment)
+        let namespace = try openNamespace(request.environment, subject: subject, command: "CHECK")
+        var plan: RedirectPlan?
+        if MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
+                                          excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) == nil,
+           let pod = try lookup(subject, settings: settings, command: "CHECK"),
+           case .intercept(let policy) = try decide(pod, subject: subject) {
+            do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
+        }
+        let expectation = plan
+        let problems: [String]
+        do {
+            problems = try NFTablesBackend.verify(in: namespace) { facts in expectation?.rules(ipv6: facts.hasGlobalIPv6) }
+        } catch {
+            throw Self.namespaceError(error, subject: subject, command: "CHECK")
+        }
+        guard problems.isEmpty else {
+            throw CNIError(Self.rulesNotAsExpected, "CHECK \(subject): istio-cni rules are not as expected: \(problems[0])",
+                           details: problems.joined(separator: "; "))
+        }
+        log.info("CHECK \(subject): rules as expected")
+    }
+
+    public func status(config: NetworkConfig) throws(CNIError) {
+        let settings = try PluginSettings(config)
+        do {
+            _ = try Kubeconfig.load(path: settings.kubeconfigPath)
+        } catch {
+            throw CNIError(.pluginNotAvailable, "istio-cni cannot look up pods: \(error.message)",
+                           details: "the istio-cni node agent writes this kubeconfig; is istio-cni-node running on this node?")
+        }
+    }
+
+    public func garbageCollect(config: NetworkConfig, validAttachments: [CNIAttachment]) throws(CNIError) {
+        _ = try PluginSettings(config)
+        // Our state lives only inside each pod's network namespace, which disappears with the pod.
+        log.info("GC: \(validAttachments.count) valid attachments; istio-cni keeps no state outside pod namespaces")
+    }
+
+    // MARK: Steps shared by ADD and CHECK
+
+    /// The pod and its opened namespace, or nil when the pod is skipped before any lookup.
+    private func resolve(_ request: CNIRequest, settings: PluginSettings, subject: PodReference,
+                         command: String) throws(CNIError) -> (Pod, NetworkNamespace)? {
+        if let reason = MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
+                                                       excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) {
+            log.info("\(command) \(subject): no rules: \(reason)")
+            return nil
+        }
+        let namespace = try openNamespace(request.environment, subject: subject, command: command)
+        guard let pod = try lookup(subject, settings: settings, command: command) else { return nil }
+        return (pod, namespace)
+    }
+
+    private func openNamespace(_ environment: CNIEnvironment, subject: PodReference, command: String) throws(CNIError) -> NetworkNamespace {
+        do {
+            return try NetworkNamespace(path: environment.netns ?? "")
+        } catch {
+            throw Self.namespaceError(error, subject: subject, command: command)
+        }
+    }
+
+    private func lookup(_ subject: PodReference, settings: PluginSettings, command: String) throws(CNIError) -> Pod? {
+        guard let name = subject.name, let namespace = subject.namespace else { return nil }
+        guard KubernetesNames.isSubdomain(name) else {
+            throw CNIError(.invalidEnvironment, "CNI_ARGS K8S_POD_NAME \"\(name)\" is not a valid pod name")
+        }
+        guard KubernetesNames.isLabel(namespace) else {
+            throw CNIError(.invalidEnvironment, "CNI_ARGS K8S_POD_NAMESPACE \"\(namespace)\" is not a valid namespace name")
+        }
+        let lookup = PodLookup(kubeconfigPath: settings.kubeconfigPath, budgetMilliseconds: settings.podLookupTimeoutMilliseconds)
+        do {
+            return try lookup.fetch(namespace: namespace, name: name) { error, attempt in
+                if attempt == 1 { log.warning("\(command) \(subject): pod lookup failed, retrying: \(error.message)") }
+            }
+        } catch {
+            let seconds = Double(error.elapsedMilliseconds) / 1000
+            switch error.last.kind {
+            case .kubeconfigUnreadable where !error.budgetExhausted:
+                throw CNIError(.ioFailure, "pod \(subject.qualifiedName): \(error.last.message)")
+            case .kubeconfigInvalid where !error.budgetExhausted:
+                throw CNIError(.invalidNetworkConfig, "pod \(subject.qualifiedName): \(error.last.message)")
+            default:
+                throw CNIError(.tryAgainLater,
+                               "pod \(subject.qualifiedName): Kubernetes API lookup failed after \(error.attempts) attempts in \(String(format1: seconds))s: \(error.last.message)")
+            }
+        }
+    }
+
+    private func decide(_ pod: Pod, subject: PodReference) throws(CNIError) -> InterceptionDecision {
+        do {
+            return try MeshSelection.decide(PodFacts(pod), processEnvironment: processEnvironment)
+        } catch {
+            throw invalidPod(subject, error)
+        }
+    }
+
+    private func invalidPod(_ subject: PodReference, _ error: InterceptionError) -> CNIError {
+        CNIError(.invalidNetworkConfig, "pod \(subject.qualifiedName): invalid interception setting \(error)")
+    }
+
+    static func namespaceError(_ error: NFTablesError, subject: PodReference, command: String) -> CNIError {
+        switch error.kind {
+        case .namespaceMissing:
+            CNIError(.unknownContainer, "\(command) \(subject): network namespace \(error.subject) does not exist")
+        case .invalidNamespace:
+            CNIError(.invalidEnvironment, "CNI_NETNS \"\(error.subject)\" cannot be used: \(error.detail)")
+        case .rejected, .system:
+            CNIError(.ioFailure, "\(command) \(subject): programming the redirect rules failed", details: error.description)
+        }
+    }
+}
+
+/// The pod an invocation is about, for messages: "default/web (container 0123456789ab)".
+struct PodReference: CustomStringConvertible {
+    let name: String?
+    let namespace: String?
+    let containerID: String
+
+    init(_ environment: CNIEnvironment) {
+        name = environment.args.podName
+        namespace = environment.args.podNamespace
+        containerID = environment.containerID ?? ""
+    }
+
+    var qualifiedName: String { "\(namespace ?? "?")/\(name ?? "?")" }
+
+    var description: String {
+        let container = containerID.isEmpty ? "" : " (container \(containerID.prefix(12)))"
+        return (name == nil ? "non-Kubernetes sandbox" : qualifiedName) + container
+    }
+}
+
+extension String {
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}

@@ -1,0 +1,59 @@
+import CNI
+import JSON
+
+/// istio-cni's own keys in the network configuration (reference §1.2), validated.
+public struct PluginSettings: Sendable {
+    public static let defaultRunDirectory = "/var/run/istio-cni"
+    public static let kubeconfigFileName = "istio-cni-kubeconfig"
+    public static let defaultPodLookupTimeoutSeconds = 30.0
+
+    public let runDirectory: String
+    public let kubeconfigPath: String
+    public let excludeNamespaces: [String]
+    /// The node agent's namespace (`pod_namespace`), for recognising its own pods.
+    public let agentNamespace: String?
+    /// `native_nftables`/`backend` as configured; nil when not set.
+    public let requestedBackend: String?
+    /// Total time a pod lookup may take, retries included.
+    public let podLookupTimeoutMilliseconds: Int64
+
+    public init(_ config: NetworkConfig) throws(CNIError) {
+        runDirectory = try config.string("cni_agent_run_dir").flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultRunDirectory
+        let legacy = try config.object("kubernetes")
+        let legacyKubeconfig = legacy?["kubeconfig"]
+        if let legacyKubeconfig, legacyKubeconfig.stringValue == nil, !legacyKubeconfig.isNull {
+            throw CNIError(.invalidNetworkConfig, "network configuration \"kubernetes.kubeconfig\" must be a string")
+        }
+        if let path = legacyKubeconfig?.stringValue, !path.isEmpty {
+            kubeconfigPath = path
+        } else {
+            kubeconfigPath = runDirectory + "/" + Self.kubeconfigFileName
+        }
+        if let namespaces = try config.stringList("exclude_namespaces") {
+            excludeNamespaces = namespaces
+        } else if let legacyList = legacy?["exclude_namespaces"] {
+            guard let array = legacyList.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                throw CNIError(.invalidNetworkConfig, "network configuration \"kubernetes.exclude_namespaces\" must be an array of strings")
+            }
+            excludeNamespaces = array.compactMap(\.stringValue)
+        } else {
+            excludeNamespaces = []
+        }
+        agentNamespace = try config.string("pod_namespace").flatMap { $0.isEmpty ? nil : $0 }
+        if let backend = try config.string("backend") {
+            guard backend == "nftables" || backend == "iptables" else {
+                throw CNIError(.invalidNetworkConfig, "network configuration \"backend\" \"\(backend)\" must be \"nftables\" or \"iptables\"")
+            }
+            requestedBackend = backend
+        } else if let native = try config.bool("native_nftables") {
+            requestedBackend = native ? "nftables" : "iptables"
+        } else {
+            requestedBackend = nil
+        }
+        let timeout = try config.number("pod_lookup_timeout_seconds") ?? Self.defaultPodLookupTimeoutSeconds
+        guard timeout > 0, timeout <= 300 else {
+            throw CNIError(.invalidNetworkConfig, "network configuration \"pod_lookup_timeout_seconds\" \(timeout) must be between 0 and 300")
+        }
+        podLookupTimeoutMilliseconds = Int64(timeout * 1000)
+    }
+}
