@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The plugin (`istio-cni`) runs once per pod on every node, so everything it links is kept small:
-// no Foundation, no NIO, no Yams. libnftnl and BearSSL are linked from their static archives; libmnl
+// no Foundation, no NIO, no Yams. libnftnl and mbedTLS are linked from their static archives; libmnl
 // (Debian ships no archive) is carried beside the installed binary and found through an $ORIGIN rpath.
 let staticArchive: (String) -> LinkerSetting = { name in .unsafeFlags(["-Xlinker", "-l:\(name)"]) }
 
@@ -28,7 +28,7 @@ let package = Package(
         .target(
             name: "CTLSClient",
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [staticArchive("libbearssl.a")]
+            linkerSettings: [staticArchive("libmbedtls.a"), staticArchive("libmbedx509.a"), staticArchive("libmbedcrypto.a")]
         ),
 
         // MARK: Plugin libraries (no Foundation)
@@ -49,7 +49,14 @@ let package = Package(
         .executableTarget(
             name: "istio-cni",
             dependencies: ["PluginCore"],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs"])]
+            linkerSettings: [.unsafeFlags([
+                "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs",
+                // Start-up cost is paid per pod (measured in docs/benchmarks.md): link libstdc++ and
+                // libgcc statically (scripts/link-plugin), as a fixed-address executable that exports
+                // no symbols, so the loader maps and relocates as little as possible.
+                "-Xclang-linker", "-fuse-ld=\(Context.packageDirectory)/scripts/link-plugin",
+                "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
+            ])]
         ),
 
         // MARK: Test and demo tooling (never installed on a node)

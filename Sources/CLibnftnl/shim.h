@@ -1,5 +1,9 @@
 // libnftnl plus the kernel uapi headers it speaks. No `link` directive: the library is linked
 // statically through the NFTables target's linker settings, so the installed plugin needs no libnftnl.so.
+// glibc's socket headers first: linux/libc-compat.h then skips the uapi copies of the same structs,
+// so this module and Glibc/Foundation agree on sockaddr_in and friends.
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>

@@ -32,7 +32,7 @@ static int format_address(const struct sockaddr_storage *address, char *text, si
     return 0;
 }
 
-int csock_listen(int family, int type, unsigned short port) {
+int csock_listen(const char *bind_address, int family, int type, unsigned short port) {
     int domain = family == 6 ? AF_INET6 : AF_INET;
     int fd = socket(domain, (type == CSOCK_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -46,12 +46,14 @@ int csock_listen(int family, int type, unsigned short port) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(port);
         v6->sin6_addr = in6addr_any;
+        if (bind_address && inet_pton(AF_INET6, bind_address, &v6->sin6_addr) != 1) { close(fd); return -EINVAL; }
         size = sizeof *v6;
     } else {
         struct sockaddr_in *v4 = (void *)&address;
         v4->sin_family = AF_INET;
         v4->sin_port = htons(port);
         v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        if (bind_address && inet_pton(AF_INET, bind_address, &v4->sin_addr) != 1) { close(fd); return -EINVAL; }
         size = sizeof *v4;
     }
     if (bind(fd, (struct sockaddr *)&address, size) != 0 || (type == CSOCK_TCP && listen(fd, 64) != 0)) {

@@ -9,33 +9,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 #include "CTLSClient.h"
-#include "server_verifier.h"
-#include "trust_anchors.h"
+#include "certificate_names.h"
+#include "pem_certificates.h"
+#include "session_cache.h"
 
 typedef struct {
     int fd;
     long long deadline_us;
     int timed_out;
     int io_errno;
-    trust_anchor_list anchors;
-    server_verifier verifier;
-    br_ssl_client_context client;
-    br_sslio_context io;
-    unsigned char buffer[BR_SSL_BUFSIZE_BIDI];
+    int resumed;
+    int certificate_seen;
+    unsigned char expected_ip[16];
+    size_t expected_ip_length;
+    int ip_mismatch;
+    mbedtls_x509_crt authority;
+    mbedtls_ssl_config config;
+    mbedtls_ssl_context ssl;
 } tls_connection;
 
 #define MAX_CONNECTIONS 16
 static tls_connection *connections[MAX_CONNECTIONS];
 static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/// The whole curve list, fastest first: servers that follow the client's order (and Go's, which
+/// prefers X25519 itself) then agree on X25519.
+static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                              MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
+
 long long tlsc_monotonic_us(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+/// Randomness straight from the kernel's CSPRNG: no DRBG to seed in a process that lives for one ADD.
+static int kernel_random(void *context, unsigned char *output, size_t length) {
+    (void)context;
+    while (length > 0) {
+        ssize_t n = getrandom(output, length, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
+        }
+        output += n;
+        length -= (size_t)n;
+    }
+    return 0;
 }
 
 /// Waits until fd is ready for `events` or the deadline passes. Returns 1 ready, 0 timed out, -1 error.
@@ -50,31 +79,44 @@ static int wait_ready(int fd, short events, long long deadline_us) {
     }
 }
 
-static int socket_read(void *context, unsigned char *data, size_t length) {
+static int socket_receive(void *context, unsigned char *data, size_t length) {
     tls_connection *c = context;
     for (;;) {
         ssize_t n = read(c->fd, data, length);
-        if (n > 0) return (int)n;
-        if (n == 0) return -1;
+        if (n >= 0) return (int)n;
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return -1; }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return MBEDTLS_ERR_NET_RECV_FAILED; }
         int ready = wait_ready(c->fd, POLLIN, c->deadline_us);
-        if (ready == 0) { c->timed_out = 1; return -1; }
-        if (ready < 0) { c->io_errno = errno; return -1; }
+        if (ready == 0) { c->timed_out = 1; return MBEDTLS_ERR_SSL_TIMEOUT; }
+        if (ready < 0) { c->io_errno = errno; return MBEDTLS_ERR_NET_RECV_FAILED; }
     }
 }
 
-static int socket_write(void *context, const unsigned char *data, size_t length) {
+static int socket_send(void *context, const unsigned char *data, size_t length) {
     tls_connection *c = context;
     for (;;) {
         ssize_t n = send(c->fd, data, length, MSG_NOSIGNAL);
-        if (n > 0) return (int)n;
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return -1; }
+        if (n >= 0) return (int)n;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return MBEDTLS_ERR_NET_SEND_FAILED; }
         int ready = wait_ready(c->fd, POLLOUT, c->deadline_us);
-        if (ready == 0) { c->timed_out = 1; return -1; }
-        if (ready < 0) { c->io_errno = errno; return -1; }
+        if (ready == 0) { c->timed_out = 1; return MBEDTLS_ERR_SSL_TIMEOUT; }
+        if (ready < 0) { c->io_errno = errno; return MBEDTLS_ERR_NET_SEND_FAILED; }
     }
+}
+
+/// mbedTLS 2.28 matches DNS names only; API servers are usually reached by IP (the in-cluster service
+/// address), so for an IP-literal host the leaf certificate's IP address entries are checked here,
+/// during the handshake, before any request (and so the bearer token) is sent.
+static int verify_certificate(void *context, mbedtls_x509_crt *certificate, int depth, uint32_t *flags) {
+    tls_connection *c = context;
+    c->certificate_seen = 1;
+    if (depth == 0 && c->expected_ip_length > 0 &&
+        !certificate_has_ip_address(certificate->raw.p, certificate->raw.len, c->expected_ip, c->expected_ip_length)) {
+        c->ip_mismatch = 1;
+        *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    return 0;
 }
 
 static int connect_with_deadline(const char *host, const char *port, long long deadline_us, char *error, size_t error_length) {
@@ -114,27 +156,29 @@ static int connect_with_deadline(const char *host, const char *port, long long d
     return -1;
 }
 
-static const char *bearssl_error_text(int code) {
-    switch (code) {
-    case BR_ERR_X509_NOT_TRUSTED: return "the server certificate is not signed by the configured CA";
-    case BR_ERR_X509_EXPIRED: return "the server certificate is expired or not yet valid";
-    case BR_ERR_X509_BAD_SERVER_NAME: return "the server certificate does not match the server name or address";
-    case BR_ERR_X509_NOT_CA: return "a certificate in the server's chain is not a CA";
-    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: return "the server certificate's key usage forbids this use";
-    case BR_ERR_X509_WEAK_PUBLIC_KEY: return "the server certificate's key is too weak";
-    case BR_ERR_BAD_VERSION: case BR_ERR_UNSUPPORTED_VERSION: return "no common TLS version (this client speaks TLS 1.2)";
-    case BR_ERR_BAD_CIPHER_SUITE: return "no common cipher suite";
-    case BR_ERR_RECV_FATAL_ALERT: return "the server sent a fatal alert";
-    case BR_ERR_IO: return "connection closed during TLS";
-    default: return "TLS failure";
+static void describe_failure(tls_connection *c, int code, const char *what, char *error, size_t error_length) {
+    if (c->timed_out) { snprintf(error, error_length, "%s timed out", what); return; }
+    if (c->io_errno) { snprintf(error, error_length, "%s failed: %s", what, strerror(c->io_errno)); return; }
+    if (code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+        uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+        const char *reason = "the server certificate is not trusted";
+        if (c->ip_mismatch || (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)) reason = "the server certificate does not match the server name or address";
+        else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) reason = "the server certificate is expired or not yet valid";
+        else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) reason = "the server certificate is not signed by the configured CA";
+        snprintf(error, error_length, "%s failed: %s", what, reason);
+        return;
     }
+    char text[160];
+    mbedtls_strerror(code, text, sizeof text);
+    snprintf(error, error_length, "%s failed: %s", what, text);
 }
 
-static void describe_failure(tls_connection *c, const char *what, char *error, size_t error_length) {
-    int code = br_ssl_engine_last_error(&c->client.eng);
-    if (c->timed_out) snprintf(error, error_length, "%s timed out", what);
-    else if (c->io_errno) snprintf(error, error_length, "%s failed: %s", what, strerror(c->io_errno));
-    else snprintf(error, error_length, "%s failed: %s (BearSSL error %d)", what, bearssl_error_text(code), code);
+static void destroy(tls_connection *c) {
+    mbedtls_ssl_free(&c->ssl);
+    mbedtls_ssl_config_free(&c->config);
+    mbedtls_x509_crt_free(&c->authority);
+    if (c->fd >= 0) close(c->fd);
+    free(c);
 }
 
 static int store(tls_connection *c) {
@@ -154,65 +198,107 @@ static tls_connection *lookup(int handle) {
     return c;
 }
 
-static void destroy(tls_connection *c) {
-    if (c->fd >= 0) close(c->fd);
-    server_verifier_free(&c->verifier);
-    trust_anchors_free(&c->anchors);
-    free(c);
-}
-
 int tlsc_open(const char *host, const char *port, const char *server_name,
-              const unsigned char *ca_pem, size_t ca_pem_length, int insecure,
+              const unsigned char *ca_pem, size_t ca_pem_length, int insecure, const char *session_path,
               long long deadline_us, char *error, size_t error_length) {
     tls_connection *c = calloc(1, sizeof *c);
     if (!c) { snprintf(error, error_length, "out of memory"); return -1; }
     c->fd = -1;
     c->deadline_us = deadline_us;
-    if (!insecure && trust_anchors_from_pem(ca_pem, ca_pem_length, &c->anchors, error, error_length) != 0) {
-        destroy(c);
-        return -1;
+    mbedtls_x509_crt_init(&c->authority);
+    mbedtls_ssl_config_init(&c->config);
+    mbedtls_ssl_init(&c->ssl);
+    int code;
+    if (!insecure) {
+        code = parse_pem_certificates(&c->authority, ca_pem, ca_pem_length);
+        if (code <= 0) {
+            char text[160];
+            mbedtls_strerror(code, text, sizeof text);
+            snprintf(error, error_length, "CA data is not a PEM certificate bundle: %s", code ? text : "no certificate");
+            destroy(c);
+            return -1;
+        }
     }
-    unsigned char ip[16];
-    size_t ip_length = 0;
     if (!server_name) {
-        if (inet_pton(AF_INET, host, ip) == 1) ip_length = 4;
-        else if (inet_pton(AF_INET6, host, ip) == 1) ip_length = 16;
+        if (inet_pton(AF_INET, host, c->expected_ip) == 1) c->expected_ip_length = 4;
+        else if (inet_pton(AF_INET6, host, c->expected_ip) == 1) c->expected_ip_length = 16;
         else server_name = host;
     }
-    br_ssl_client_init_full(&c->client, &c->verifier.minimal, c->anchors.anchors, c->anchors.count);
-    server_verifier_init(&c->verifier, c->anchors.anchors, c->anchors.count, insecure, ip, ip_length);
-    br_ssl_engine_set_x509(&c->client.eng, &c->verifier.vtable);
-    br_ssl_engine_set_versions(&c->client.eng, BR_TLS12, BR_TLS12);
-    br_ssl_engine_set_buffer(&c->client.eng, c->buffer, sizeof c->buffer, 1);
-    if (!br_ssl_client_reset(&c->client, server_name, 0)) {
-        describe_failure(c, "TLS setup", error, error_length);
+    mbedtls_ssl_config_defaults(&c->config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    mbedtls_ssl_conf_min_version(&c->config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_rng(&c->config, kernel_random, NULL);
+    mbedtls_ssl_conf_curves(&c->config, curves);
+    mbedtls_ssl_conf_session_tickets(&c->config, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+    mbedtls_ssl_conf_authmode(&c->config, insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED);
+    if (!insecure) mbedtls_ssl_conf_ca_chain(&c->config, &c->authority, NULL);
+    mbedtls_ssl_conf_verify(&c->config, verify_certificate, c);
+    if ((code = mbedtls_ssl_setup(&c->ssl, &c->config)) != 0 ||
+        (server_name && (code = mbedtls_ssl_set_hostname(&c->ssl, server_name)) != 0)) {
+        describe_failure(c, code, "TLS setup", error, error_length);
         destroy(c);
         return -1;
+    }
+    unsigned char identity[32];
+    session_identity(host, port, server_name, insecure ? NULL : ca_pem, insecure ? 0 : ca_pem_length, identity);
+    int offered = 0;
+    unsigned char offered_ticket[2048];
+    size_t offered_ticket_length = 0;
+    if (session_path) {
+        mbedtls_ssl_session cached;
+        mbedtls_ssl_session_init(&cached);
+        offered = session_cache_load(session_path, identity, &cached) == 0 && mbedtls_ssl_set_session(&c->ssl, &cached) == 0;
+        if (offered && cached.ticket_len <= sizeof offered_ticket) {
+            memcpy(offered_ticket, cached.ticket, cached.ticket_len);
+            offered_ticket_length = cached.ticket_len;
+        }
+        mbedtls_ssl_session_free(&cached);
     }
     c->fd = connect_with_deadline(host, port, deadline_us, error, error_length);
     if (c->fd < 0) { destroy(c); return -1; }
-    br_sslio_init(&c->io, &c->client.eng, socket_read, c, socket_write, c);
-    // Flushing with nothing to send runs the handshake to completion, so the certificate is verified
-    // before any request bytes (and so the bearer token) are written.
-    br_sslio_flush(&c->io);
-    if (!(br_ssl_engine_current_state(&c->client.eng) & BR_SSL_SENDAPP)) {
-        char what[300];
-        snprintf(what, sizeof what, "TLS handshake with %s:%s", host, port);
-        describe_failure(c, what, error, error_length);
-        destroy(c);
-        return -1;
+    mbedtls_ssl_set_bio(&c->ssl, c, socket_send, socket_receive, NULL);
+    // The handshake completes (certificate verified) before any request bytes, and so the bearer
+    // token, are written.
+    while ((code = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+        if (code != MBEDTLS_ERR_SSL_WANT_READ && code != MBEDTLS_ERR_SSL_WANT_WRITE) {
+            char what[300];
+            snprintf(what, sizeof what, "TLS handshake with %s:%s", host, port);
+            describe_failure(c, code, what, error, error_length);
+            destroy(c);
+            return -1;
+        }
+    }
+    // A resumed handshake skips the certificate, so the verify callback never ran.
+    c->resumed = offered && !c->certificate_seen;
+    if (session_path) {
+        // Keep the session when it is new (full handshake) or the server renewed its ticket.
+        mbedtls_ssl_session current;
+        mbedtls_ssl_session_init(&current);
+        if (mbedtls_ssl_get_session(&c->ssl, &current) == 0 && current.ticket_len > 0 &&
+            (!c->resumed || current.ticket_len != offered_ticket_length ||
+             memcmp(current.ticket, offered_ticket, offered_ticket_length) != 0)) {
+            session_cache_store(session_path, identity, &c->ssl);
+        }
+        mbedtls_ssl_session_free(&current);
     }
     int handle = store(c);
     if (handle < 0) { snprintf(error, error_length, "too many open connections"); destroy(c); }
     return handle;
 }
 
+int tlsc_resumed(int handle) {
+    tls_connection *c = lookup(handle);
+    return c ? c->resumed : 0;
+}
+
 int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *error, size_t error_length) {
     tls_connection *c = lookup(handle);
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
-    if (br_sslio_write_all(&c->io, data, length) != 0 || br_sslio_flush(&c->io) != 0) {
-        describe_failure(c, "sending the request", error, error_length);
-        return -1;
+    while (length > 0) {
+        int n = mbedtls_ssl_write(&c->ssl, data, length);
+        if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) continue;
+        if (n < 0) { describe_failure(c, n, "sending the request", error, error_length); return -1; }
+        data += n;
+        length -= (size_t)n;
     }
     return 0;
 }
@@ -220,15 +306,16 @@ int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *e
 long tlsc_read(int handle, unsigned char *buffer, size_t capacity, char *error, size_t error_length) {
     tls_connection *c = lookup(handle);
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
-    int n = br_sslio_read(&c->io, buffer, capacity);
-    if (n > 0) return n;
-    int code = br_ssl_engine_last_error(&c->client.eng);
-    if (code == BR_ERR_OK && !c->timed_out && !c->io_errno) return 0;
-    // A server that closes without close_notify after a complete response is common (Go does so for
-    // `Connection: close`); the caller decides from the HTTP framing whether data is missing.
-    if (code == BR_ERR_IO && !c->timed_out && !c->io_errno) return 0;
-    describe_failure(c, "reading the response", error, error_length);
-    return -1;
+    for (;;) {
+        int n = mbedtls_ssl_read(&c->ssl, buffer, capacity);
+        if (n >= 0) return n;
+        if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) continue;
+        // A close without close_notify after a complete response is common; the caller decides from
+        // the HTTP framing whether data is missing.
+        if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_NET_CONN_RESET) return 0;
+        describe_failure(c, n, "reading the response", error, error_length);
+        return -1;
+    }
 }
 
 void tlsc_close(int handle) {

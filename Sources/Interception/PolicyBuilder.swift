@@ -94,8 +94,13 @@ enum PolicyBuilder {
         return ids
     }
 
+    /// Keeps the first occurrence of each port, in order.
     private static func deduplicated(_ ports: [UInt16]) -> [UInt16] {
-        var seen = Set<UInt16>()
-        return ports.filter { seen.insert($0).inserted }
+        var seen = [UInt64](repeating: 0, count: 1024)
+        return ports.filter { port in
+            let (word, bit) = (Int(port) / 64, UInt64(1) << (UInt64(port) % 64))
+            defer { seen[word] |= bit }
+            return seen[word] & bit == 0
+        }
     }
 }

@@ -18,14 +18,16 @@ public struct RuleSet: Equatable, Sendable {
     }
 
     public private(set) var operations: [Operation] = []
-    /// Families the pod has addresses in; IPv4 is always programmed, IPv6 when the netns has a global IPv6 address.
-    public let families: Set<AddressFamily>
+    /// IPv4 is always programmed; IPv6 when the netns has a global IPv6 address.
+    public let ipv6Enabled: Bool
 
     public init(ipv6: Bool) {
-        families = ipv6 ? [.ipv4, .ipv6] : [.ipv4]
+        ipv6Enabled = ipv6
     }
 
-    public var ipv6Enabled: Bool { families.contains(.ipv6) }
+    func includes(_ family: AddressFamily) -> Bool {
+        family == .ipv4 || ipv6Enabled
+    }
 
     mutating func append(_ table: RuleTable, _ chain: Chain, _ matches: [Match], _ action: Action) {
         add(table, chain, .append, Rule(matches, action))
@@ -36,13 +38,13 @@ public struct RuleSet: Equatable, Sendable {
     }
 
     private mutating func add(_ table: RuleTable, _ chain: Chain, _ position: Position, _ rule: Rule) {
-        if let family = rule.family, !families.contains(family) { return }
+        if let family = rule.family, !includes(family) { return }
         operations.append(Operation(table: table, chain: chain, position: position, rule: rule, id: operations.count))
     }
 
     /// Tables that receive at least one rule, in iptables-restore order (alphabetical).
     public var tables: [RuleTable] {
-        Set(operations.map(\.table)).sorted()
+        RuleTable.allCases.filter { table in operations.contains { $0.table == table } }
     }
 
     /// Chains of a table as Istio declares them: chains that get rules, in order of their first rule,

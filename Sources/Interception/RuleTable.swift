@@ -36,11 +36,16 @@ public enum Chain: Hashable, Sendable {
         }
     }
 
-    public var nftName: String { iptablesName.lowercased().replacingUnderscores() }
-}
-
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? "-" : $0 })
+    public var nftName: String {
+        switch self {
+        case .prerouting: "prerouting"
+        case .output: "output"
+        case .istioInbound: "istio-inbound"
+        case .istioRedirect: "istio-redirect"
+        case .istioInRedirect: "istio-in-redirect"
+        case .istioOutput: "istio-output"
+        case .istioOutputDNS: "istio-output-dns"
+        case .istioDrop: "istio-drop"
+        }
     }
 }

@@ -161,6 +161,13 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONError) -> String {
         let start = index
         index += 1
+        // Most strings have no escapes: find the closing quote and decode the bytes in one go.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { index = end + 1 }
+            return String(decoding: bytes[index..<end], as: UTF8.self)
+        }
         var scalars: [UInt8] = []
         while true {
             guard index < bytes.count else { throw JSONError("unterminated string", offset: start) }

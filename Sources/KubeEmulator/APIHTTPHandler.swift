@@ -58,7 +58,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let response = services.router.handle(method: head.method.rawValue, target: head.uri, body: body)
-        write(context: context, head: head, status: response.status, body: Array(response.body.description.utf8))
+        write(context: context, head: head, status: response.status, body: response.body)
     }
 
     private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: [UInt8],

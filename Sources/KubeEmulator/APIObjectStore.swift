@@ -19,9 +19,21 @@ public final class APIObjectStore: Sendable {
         let name: String
     }
 
+    /// An object and its JSON encoding, made once per write (like the API server's serialization
+    /// cache) so reads only copy bytes.
+    struct StoredObject {
+        let value: JSONValue
+        let encoded: [UInt8]
+
+        init(_ value: JSONValue) {
+            self.value = value
+            encoded = Array(JSONSerializer.serialize(value).utf8)
+        }
+    }
+
     private struct State {
         var resourceVersion = 1000
-        var objects: [ObjectKey: JSONValue] = [:]
+        var objects: [ObjectKey: StoredObject] = [:]
         var history: [Change] = []
     }
 
@@ -54,7 +66,7 @@ public final class APIObjectStore: Sendable {
             metadata["resourceVersion"] = .string(String(state.resourceVersion))
             body["metadata"] = .object(metadata)
             let stored = JSONValue.object(body)
-            state.objects[key] = stored
+            state.objects[key] = StoredObject(stored)
             Self.record(&state, .added, resource, stored)
             return .success(stored)
         }
@@ -62,6 +74,15 @@ public final class APIObjectStore: Sendable {
     }
 
     public func get(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> JSONValue {
+        try stored(resource, namespace: namespace, name: name).value
+    }
+
+    /// The object's JSON encoding, as the API serves it.
+    func encoded(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> [UInt8] {
+        try stored(resource, namespace: namespace, name: name).encoded
+    }
+
+    private func stored(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> StoredObject {
         let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
         guard let object = state.withLock({ $0.objects[key] }) else { throw APIStatus.notFound(resource.plural, name) }
         return object
@@ -71,9 +92,9 @@ public final class APIObjectStore: Sendable {
     func list(_ resource: ResourceType, namespace: String?, selector: ObjectSelector) -> (items: [JSONValue], resourceVersion: Int) {
         state.withLock { state in
             let items = state.objects
-                .filter { $0.key.resource == resource && (namespace == nil || $0.key.namespace == namespace) && selector.matches($0.value) }
+                .filter { $0.key.resource == resource && (namespace == nil || $0.key.namespace == namespace) && selector.matches($0.value.value) }
                 .sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
-                .map(\.value)
+                .map(\.value.value)
             return (items, state.resourceVersion)
         }
     }
@@ -84,14 +105,14 @@ public final class APIObjectStore: Sendable {
                        _ update: (inout JSONObject) -> Void) throws(APIStatus) -> JSONValue {
         let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
         let result: Result<JSONValue, APIStatus> = state.withLock { state in
-            guard var body = state.objects[key]?.objectValue else { return .failure(.notFound(resource.plural, name)) }
+            guard var body = state.objects[key]?.value.objectValue else { return .failure(.notFound(resource.plural, name)) }
             update(&body)
             state.resourceVersion += 1
             var metadata = body["metadata"]?.objectValue ?? JSONObject()
             metadata["resourceVersion"] = .string(String(state.resourceVersion))
             body["metadata"] = .object(metadata)
             let stored = JSONValue.object(body)
-            state.objects[key] = stored
+            state.objects[key] = StoredObject(stored)
             Self.record(&state, .modified, resource, stored)
             return .success(stored)
         }
@@ -104,8 +125,8 @@ public final class APIObjectStore: Sendable {
         let result: Result<JSONValue, APIStatus> = state.withLock { state in
             guard let removed = state.objects.removeValue(forKey: key) else { return .failure(.notFound(resource.plural, name)) }
             state.resourceVersion += 1
-            Self.record(&state, .deleted, resource, removed)
-            return .success(removed)
+            Self.record(&state, .deleted, resource, removed.value)
+            return .success(removed.value)
         }
         return try result.get()
     }

@@ -4,7 +4,17 @@ import JSON
 struct APIRouter: Sendable {
     struct Response: Sendable {
         let status: Int
-        let body: JSONValue
+        let body: [UInt8]
+
+        init(status: Int, body: JSONValue) {
+            self.status = status
+            self.body = Array(JSONSerializer.serialize(body).utf8)
+        }
+
+        init(status: Int, encoded: [UInt8]) {
+            self.status = status
+            body = encoded
+        }
     }
 
     let store: APIObjectStore
@@ -23,7 +33,7 @@ struct APIRouter: Sendable {
                     ("items", .array(items)),
                 ])))
             case ("GET", let name?):
-                return Response(status: 200, body: try store.get(route.resource, namespace: route.namespace, name: name))
+                return Response(status: 200, encoded: try store.encoded(route.resource, namespace: route.namespace, name: name))
             case ("POST", nil):
                 guard let object = try? JSONParser.parse(body) else { throw APIStatus.badRequest("request body is not JSON") }
                 return Response(status: 201, body: try store.create(route.resource, namespace: route.namespace, object))

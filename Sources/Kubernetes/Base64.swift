@@ -1,5 +1,17 @@
 /// Standard base64 (RFC 4648, padding optional, whitespace ignored), as kubeconfig `*-data` fields use.
 enum Base64 {
+    private static let invalid: UInt8 = 0xFF
+    private static let skip: UInt8 = 0xFE
+    /// Value of each input byte: 0-63, `skip` for whitespace, `invalid` otherwise.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (value, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt8(value)
+        }
+        for byte in [0x20, 0x09, 0x0A, 0x0D] { table[byte] = skip }
+        return table
+    }()
+
     static func decode(_ text: String) -> [UInt8]? {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count * 3 / 4)
@@ -7,19 +19,14 @@ enum Base64 {
         var bits = 0
         var paddingSeen = false
         for byte in text.utf8 {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="): paddingSeen = true; continue
-            case 0x20, 0x09, 0x0A, 0x0D: continue
-            default: return nil
+            if byte == UInt8(ascii: "=") {
+                paddingSeen = true
+                continue
             }
-            if paddingSeen { return nil }
-            accumulator = accumulator << 6 | value
+            let value = values[Int(byte)]
+            if value == skip { continue }
+            if value == invalid || paddingSeen { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
             bits += 6
             if bits >= 8 {
                 bits -= 8

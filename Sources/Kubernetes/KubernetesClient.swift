@@ -5,15 +5,18 @@ public struct KubernetesClient: Sendable {
     public static let userAgent = "istio-cni-swift/0.1"
 
     public let config: Kubeconfig
+    /// Where TLS sessions are kept between processes (nil: no resumption).
+    public let sessionCachePath: String?
 
-    public init(config: Kubeconfig) {
+    public init(config: Kubeconfig, sessionCachePath: String? = nil) {
         self.config = config
+        self.sessionCachePath = sessionCachePath
     }
 
     /// GETs `path` and returns the decoded JSON body of a 2xx answer; anything else throws with the
     /// API's own `Status` message when it sent one.
     public func get(_ path: String, deadline: MonotonicClock.Instant) throws(KubernetesError) -> JSONValue {
-        let connection = try TLSConnection(config: config, deadline: deadline)
+        let connection = try TLSConnection(config: config, sessionCachePath: sessionCachePath, deadline: deadline)
         let hostHeader = config.host.contains(":") ? "[\(config.host)]:\(config.port)" : "\(config.host):\(config.port)"
         let request = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nAuthorization: Bearer \(config.token)\r\n"
             + "Accept: application/json\r\nUser-Agent: \(Self.userAgent)\r\nConnection: close\r\n\r\n"

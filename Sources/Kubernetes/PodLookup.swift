@@ -7,6 +7,8 @@ import Glibc
 public struct PodLookup: Sendable {
     public let kubeconfigPath: String
     public let budgetMilliseconds: Int64
+    /// TLS session cache shared by plugin processes (see `TLSConnection`); nil disables resumption.
+    public var sessionCachePath: String?
     public var firstBackoffMilliseconds: Int64 = 100
     public var maximumBackoffMilliseconds: Int64 = 2000
     /// One attempt never holds the whole budget, so a hung server leaves time to retry.
@@ -36,7 +38,7 @@ public struct PodLookup: Sendable {
             let attemptDeadline = min(end, MonotonicClock.now.adding(milliseconds: maximumAttemptMilliseconds))
             var wait = backoff
             do throws(KubernetesError) {
-                let client = KubernetesClient(config: try Kubeconfig.load(path: kubeconfigPath))
+                let client = KubernetesClient(config: try Kubeconfig.load(path: kubeconfigPath), sessionCachePath: sessionCachePath)
                 return try Pod(json: try client.get(KubernetesClient.podPath(namespace: namespace, name: name), deadline: attemptDeadline))
             } catch {
                 let elapsed = MonotonicClock.now.milliseconds(since: start)

@@ -1,17 +1,22 @@
 import CTLSClient
 
-/// One TLS connection to the API server (BearSSL underneath), bounded by an absolute deadline.
+/// One TLS connection to the API server (mbedTLS underneath), bounded by an absolute deadline.
 final class TLSConnection {
     private let handle: Int32
+    private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    init(config: Kubeconfig, deadline: MonotonicClock.Instant) throws(KubernetesError) {
+    /// `sessionCachePath` names the file that carries a TLS session from one plugin process to the next.
+    init(config: Kubeconfig, sessionCachePath: String?, deadline: MonotonicClock.Instant) throws(KubernetesError) {
         var error = [CChar](repeating: 0, count: 512)
         let authority = config.certificateAuthority ?? []
         let handle = tlsc_open(config.host, config.port, config.tlsServerName, authority, authority.count,
-                               config.insecureSkipTLSVerify ? 1 : 0, deadline.microseconds, &error, error.count)
+                               config.insecureSkipTLSVerify ? 1 : 0, sessionCachePath, deadline.microseconds, &error, error.count)
         guard handle >= 0 else { throw KubernetesError(.transport, Self.text(error)) }
         self.handle = handle
     }
+
+    /// Whether the handshake resumed an earlier session instead of exchanging certificates.
+    var resumed: Bool { tlsc_resumed(handle) != 0 }
 
     deinit {
         tlsc_close(handle)
@@ -25,8 +30,7 @@ final class TLSConnection {
     }
 
     /// Returns the next bytes, or an empty array at end of stream.
-    func read(maximum: Int = 16 * 1024) throws(KubernetesError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: maximum)
+    func read() throws(KubernetesError) -> [UInt8] {
         var error = [CChar](repeating: 0, count: 512)
         let count = tlsc_read(handle, &buffer, buffer.count, &error, error.count)
         guard count >= 0 else { throw KubernetesError(.transport, Self.text(error)) }

@@ -18,7 +18,7 @@ struct LiveRuleset {
     /// Names of our `inet` tables present in the namespace.
     static func ourTables(_ socket: NetlinkSocket, subject: String) throws(NFTablesError) -> [String] {
         var names: [String] = []
-        let ours = Set(RuleTable.allCases.map(\.nftTableName))
+        let ours = RuleTable.allCases.map(\.nftTableName)
         try dumpRequest(socket, NFT_MSG_GETTABLE, operation: "list tables") { header in
             let table = nftnl_table_alloc()!
             defer { nftnl_table_free(table) }

@@ -3,14 +3,13 @@ import Glibc
 
 /// Adds `::6/128` to `lo` (what Istio does with `ip -6 addr add ::6/128 dev lo` for IPv6 pods): the
 /// proxy binds inbound-passthrough connections to it, and unlike 127.0.0.6 it is not usable without
-/// being assigned. Must run on the namespace thread.
+/// being assigned. `socket` is a NETLINK_ROUTE socket opened inside the namespace.
 enum LoopbackAddress {
     static let inboundPassthrough: [UInt8] = [UInt8](repeating: 0, count: 15) + [6]
+    /// The loopback device is the first device of every network namespace.
+    static let loopbackIndex: UInt32 = 1
 
-    static func addInboundPassthroughAddress(subject: String) throws(NFTablesError) {
-        let socket = try NetlinkSocket(protocol: NETLINK_ROUTE, subject: subject)
-        let loopbackIndex = if_nametoindex("lo")
-        guard loopbackIndex != 0 else { throw NFTablesError.system("if_nametoindex(lo)", subject) }
+    static func addInboundPassthroughAddress(on socket: NetlinkSocket, subject: String) throws(NFTablesError) {
         var request = [UInt8](repeating: 0, count: 256)
         let length = request.withUnsafeMutableBytes { bytes -> Int in
             let header = mnl_nlmsg_put_header(bytes.baseAddress)!
@@ -21,7 +20,7 @@ enum LoopbackAddress {
                 .assumingMemoryBound(to: ifaddrmsg.self)
             message.pointee.ifa_family = UInt8(AF_INET6)
             message.pointee.ifa_prefixlen = 128
-            message.pointee.ifa_index = loopbackIndex
+            message.pointee.ifa_index = Self.loopbackIndex
             inboundPassthrough.withUnsafeBytes { address in
                 mnl_attr_put(header, UInt16(IFA_LOCAL), 16, address.baseAddress)
                 mnl_attr_put(header, UInt16(IFA_ADDRESS), 16, address.baseAddress)
@@ -31,7 +30,7 @@ enum LoopbackAddress {
         let outcome: Result<Void, NFTablesError> = request.withUnsafeBytes { bytes in
             do throws(NFTablesError) {
                 try socket.send(bytes.baseAddress!, length: length, operation: "add ::6/128 to lo")
-                try socket.awaitAcknowledgements([1: .text("address ::6/128 on lo")], operation: "add ::6/128 to lo")
+                try socket.awaitAcknowledgement(of: 1, describing: { _ in "address ::6/128 on lo" }, operation: "add ::6/128 to lo")
                 return .success(())
             } catch {
                 return .failure(error)

@@ -4,18 +4,24 @@ import Glibc
 import Interception
 
 /// One nf_tables transaction: everything between BEGIN and END commits atomically or not at all.
-/// Every message asks for an acknowledgement, keyed by sequence number to a description of it, so a
-/// rejection names the exact table, chain or rule.
+/// The kernel reports every failing message by sequence number (each is described here so a rejection
+/// names the exact table, chain or rule); only the last message asks for an acknowledgement, which
+/// tells the whole batch was processed without one reply per rule.
 final class NFTBatch {
     private let buffer: UnsafeMutableRawPointer
     private let batch: OpaquePointer
     private var sequence: UInt32 = 1
-    private(set) var pending: [UInt32: MessageDescription] = [:]
+    /// Descriptions of the messages, the first at sequence number `firstMessage`.
+    private(set) var descriptions: [MessageDescription] = []
+    private var firstMessage: UInt32?
+    private(set) var lastMessage: UInt32?
     private(set) var overflowed = false
+    private var lastHeader: UnsafeMutablePointer<nlmsghdr>?
 
     init(expectedMessages: Int) {
-        // libmnl lets the last message run past the limit, so the buffer is twice the limit.
-        let limit = max(64 * 1024, expectedMessages * 2048)
+        // libmnl lets the last message run past the limit, so the buffer is twice the limit. A rule
+        // with every match Istio uses encodes to well under 1 KiB.
+        let limit = 16 * 1024 + expectedMessages * 1024
         buffer = UnsafeMutableRawPointer.allocate(byteCount: limit * 2, alignment: 16)
         batch = mnl_nlmsg_batch_start(buffer, limit)
     }
@@ -27,7 +33,15 @@ final class NFTBatch {
 
     var bytes: UnsafeRawPointer { UnsafeRawPointer(mnl_nlmsg_batch_head(batch)) }
     var length: Int { mnl_nlmsg_batch_size(batch) }
-    var messageCount: Int { pending.count }
+    var messageCount: Int { descriptions.count }
+
+    /// What message `sequence` did, for error reports.
+    func describe(_ sequence: UInt32) -> String {
+        guard let first = firstMessage, sequence >= first, Int(sequence - first) < descriptions.count else {
+            return "message \(sequence)"
+        }
+        return descriptions[Int(sequence - first)].text
+    }
 
     func begin() {
         nftnl_batch_begin(current, nextSequence())
@@ -35,6 +49,7 @@ final class NFTBatch {
     }
 
     func end() {
+        if let lastHeader { lastHeader.pointee.nlmsg_flags |= UInt16(NLM_F_ACK) }
         nftnl_batch_end(current, nextSequence())
         advance()
     }
@@ -44,7 +59,7 @@ final class NFTBatch {
         defer { nftnl_table_free(table) }
         nftnl_table_set_u32(table, attribute(NFTNL_TABLE_FAMILY), UInt32(familyInet))
         nftnl_table_set_str(table, attribute(NFTNL_TABLE_NAME), name)
-        let header = header(NFT_MSG_NEWTABLE, flags(NLM_F_CREATE, NLM_F_EXCL, NLM_F_ACK), describing: .text("table inet \(name)"))
+        let header = header(NFT_MSG_NEWTABLE, flags(NLM_F_CREATE, NLM_F_EXCL), describing: .text("table inet \(name)"))
         nftnl_table_nlmsg_build_payload(header, table)
         advance()
     }
@@ -54,7 +69,7 @@ final class NFTBatch {
         defer { nftnl_table_free(table) }
         nftnl_table_set_u32(table, attribute(NFTNL_TABLE_FAMILY), UInt32(familyInet))
         nftnl_table_set_str(table, attribute(NFTNL_TABLE_NAME), name)
-        let header = header(NFT_MSG_DELTABLE, flags(NLM_F_ACK), describing: .text("deletion of table inet \(name)"))
+        let header = header(NFT_MSG_DELTABLE, flags(), describing: .text("deletion of table inet \(name)"))
         nftnl_table_nlmsg_build_payload(header, table)
         advance()
     }
@@ -71,7 +86,7 @@ final class NFTBatch {
             nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_TYPE), hook.type)
             nftnl_chain_set_u32(chain, attribute(NFTNL_CHAIN_POLICY), UInt32(NF_ACCEPT))
         }
-        let header = header(NFT_MSG_NEWCHAIN, flags(NLM_F_CREATE, NLM_F_ACK), describing: .text("chain inet \(table) \(name)"))
+        let header = header(NFT_MSG_NEWCHAIN, flags(NLM_F_CREATE), describing: .text("chain inet \(table) \(name)"))
         nftnl_chain_nlmsg_build_payload(header, chain)
         advance()
     }
@@ -79,7 +94,7 @@ final class NFTBatch {
     func addRule(table: String, chain: String, rule ir: Rule, gateToIPv4: Bool, description: MessageDescription) {
         let rule = Self.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4)
         defer { nftnl_rule_free(rule) }
-        let header = header(NFT_MSG_NEWRULE, flags(NLM_F_APPEND, NLM_F_CREATE, NLM_F_ACK), describing: description)
+        let header = header(NFT_MSG_NEWRULE, flags(NLM_F_APPEND, NLM_F_CREATE), describing: description)
         nftnl_rule_nlmsg_build_payload(header, rule)
         advance()
     }
@@ -105,8 +120,12 @@ final class NFTBatch {
 
     private func header(_ type: nf_tables_msg_types, _ flags: UInt16, describing description: MessageDescription) -> UnsafeMutablePointer<nlmsghdr> {
         let sequence = nextSequence()
-        pending[sequence] = description
-        return nftnl_nlmsg_build_hdr(current, messageType(type), familyInet, flags, sequence)
+        if firstMessage == nil { firstMessage = sequence }
+        descriptions.append(description)
+        lastMessage = sequence
+        let header = nftnl_nlmsg_build_hdr(current, messageType(type), familyInet, flags, sequence)
+        lastHeader = header
+        return header!
     }
 
     private func advance() {

@@ -18,22 +18,7 @@ public enum NFTablesBackend {
     /// same transaction, so the namespace never holds a mix of old and new rules.
     public static func apply(in namespace: NetworkNamespace,
                              rules makeRules: @escaping @Sendable (NamespaceFacts) -> RuleSet) throws(NFTablesError) -> ApplyReport {
-        let path = namespace.path
-        return try namespace.run { () throws(NFTablesError) -> ApplyReport in
-            let facts = NamespaceFacts.readCurrentThread()
-            let rules = makeRules(facts)
-            if facts.hasGlobalIPv6 { try LoopbackAddress.addInboundPassthroughAddress(subject: path) }
-            let socket = try NetlinkSocket(protocol: NETLINK_NETFILTER, subject: path)
-            let existing = try LiveRuleset.ourTables(socket, subject: path)
-            let batch = NFTBatch(expectedMessages: rules.operations.count + 32)
-            batch.begin()
-            for table in existing { batch.deleteTable(table) }
-            write(rules, into: batch)
-            batch.end()
-            try commit(batch, on: socket, subject: path, operation: "commit rules")
-            return ApplyReport(tables: rules.tables.map(\.nftTableName), ruleCount: rules.mergedRuleCount,
-                               ipv6: facts.hasGlobalIPv6, replacedTables: existing)
-        }
+        try PreparedApply(in: namespace).commit(rules: makeRules)
     }
 
     /// Deletes our tables; returns the ones that existed. Nothing to delete is not an error.
@@ -74,6 +59,16 @@ public enum NFTablesBackend {
         }
     }
 
+    /// One transaction: delete `existing` (our tables found earlier), create `rules`.
+    static func replace(_ existing: [String], with rules: RuleSet, on socket: NetlinkSocket, subject: String) throws(NFTablesError) {
+        let batch = NFTBatch(expectedMessages: rules.operations.count + existing.count + 32)
+        batch.begin()
+        for table in existing { batch.deleteTable(table) }
+        write(rules, into: batch)
+        batch.end()
+        try commit(batch, on: socket, subject: subject, operation: "commit rules")
+    }
+
     static func write(_ rules: RuleSet, into batch: NFTBatch) {
         for table in rules.tables {
             let name = table.nftTableName
@@ -96,8 +91,9 @@ public enum NFTablesBackend {
         guard !batch.overflowed else {
             throw NFTablesError(.system, operation, subject, detail: "the transaction did not fit its buffer")
         }
+        guard let last = batch.lastMessage else { return }
         socket.reserveBuffers(send: batch.length + 64 * 1024, receive: batch.messageCount * 256 + 64 * 1024)
         try socket.send(batch.bytes, length: batch.length, operation: operation)
-        try socket.awaitAcknowledgements(batch.pending, operation: operation)
+        try socket.awaitAcknowledgement(of: last, describing: batch.describe, operation: operation)
     }
 }

@@ -7,6 +7,8 @@ final class NetlinkSocket {
     private let handle: OpaquePointer
     private let portID: UInt32
     private let subject: String
+    /// Replies are read one datagram at a time; netlink keeps each under a page or two.
+    private var buffer = [UInt8](repeating: 0, count: 32 * 1024)
 
     init(protocol netlinkProtocol: Int32, subject: String) throws(NFTablesError) {
         guard let handle = mnl_socket_open(netlinkProtocol) else {
@@ -50,12 +52,13 @@ final class NetlinkSocket {
         }
     }
 
-    /// Reads acknowledgements until every sequence number in `pending` has been answered. The first
-    /// error aborts (the kernel rolled the whole batch back) and names the message that failed.
-    func awaitAcknowledgements(_ pending: [UInt32: MessageDescription], operation: String) throws(NFTablesError) {
-        var outstanding = pending
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while !outstanding.isEmpty {
+    /// Reads replies until message `last` is acknowledged. Any error reply (the kernel sends one for
+    /// each failing message, acknowledgement requested or not) aborts: the kernel rolled the whole batch
+    /// back, and the error names the message that failed.
+    func awaitAcknowledgement(of last: UInt32, describing describe: (UInt32) -> String,
+                              operation: String) throws(NFTablesError) {
+        var acknowledged = false
+        while !acknowledged {
             let received = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(handle, $0.baseAddress, $0.count) }
             guard received > 0 else { throw NFTablesError.system(operation, subject) }
             var failure: NFTablesError?
@@ -64,10 +67,11 @@ final class NetlinkSocket {
                     guard header.pointee.nlmsg_type == UInt16(NLMSG_ERROR) else { return }
                     let code = payload.load(as: Int32.self)
                     let sequence = header.pointee.nlmsg_seq
-                    let message = outstanding.removeValue(forKey: sequence)
                     if code != 0, failure == nil {
-                        let what = message?.text ?? "message \(sequence)"
+                        let what = describe(sequence)
                         failure = NFTablesError(.rejected, operation, subject, errno: -code, detail: "kernel rejected \(what); nothing was applied")
+                    } else if sequence == last {
+                        acknowledged = true
                     }
                 }
             }
@@ -82,7 +86,6 @@ final class NetlinkSocket {
     func dump(_ request: UnsafeRawPointer, length: Int, operation: String,
               _ handleMessage: (UnsafePointer<nlmsghdr>) -> Void) throws(NFTablesError) {
         try send(request, length: length, operation: operation)
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let received = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(handle, $0.baseAddress, $0.count) }
             guard received > 0 else { throw NFTablesError.system(operation, subject) }
@@ -106,7 +109,6 @@ final class NetlinkSocket {
     }
 
     private func drain() {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let fd = mnl_socket_get_fd(handle)
         while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
     }

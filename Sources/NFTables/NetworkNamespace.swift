@@ -39,56 +39,85 @@ public final class NetworkNamespace: Sendable {
 
     /// Runs `body` on a new thread inside this namespace and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws(NFTablesError) -> T) throws(NFTablesError) -> T {
-        let job = NamespaceJob(descriptor: descriptor, path: path) { () throws(NFTablesError) -> any Sendable in try body() }
-        try job.runOnNewThread()
-        switch job.outcome {
-        case .success(let value as T): return value
-        case .failure(let error): throw error
-        default: throw NFTablesError(.system, "pthread_join", path, detail: "namespace thread returned no result")
+        let outcome = ThreadOutcome<T>()
+        let thread = try start { () throws(NFTablesError) in outcome.value = try body() }
+        try thread.join()
+        guard let value = outcome.value else {
+            throw NFTablesError(.system, "pthread_join", path, detail: "namespace thread returned no result")
         }
+        return value
+    }
+
+    /// Starts `body` on a new thread that has entered this namespace; `join` waits for it and
+    /// rethrows what it threw (or the failure to enter the namespace).
+    func start(_ body: @escaping @Sendable () throws(NFTablesError) -> Void) throws(NFTablesError) -> NamespaceThread {
+        let thread = NamespaceThread(descriptor: descriptor, path: path, body: body)
+        try thread.launch()
+        return thread
     }
 }
 
-/// The work handed to the namespace thread; its outcome is read only after `pthread_join`.
-private final class NamespaceJob: @unchecked Sendable {
-    let descriptor: Int32
-    let path: String
-    let body: @Sendable () throws(NFTablesError) -> any Sendable
-    var outcome: Result<any Sendable, NFTablesError>?
+/// A value handed from a namespace thread to the thread that joins it.
+final class ThreadOutcome<T>: @unchecked Sendable {
+    var value: T?
+}
 
-    init(descriptor: Int32, path: String, body: @escaping @Sendable () throws(NFTablesError) -> any Sendable) {
+/// One thread inside a namespace. Its failure is read only after `pthread_join`.
+final class NamespaceThread: @unchecked Sendable {
+    private let descriptor: Int32
+    private let path: String
+    private let body: @Sendable () throws(NFTablesError) -> Void
+    private var failure: NFTablesError?
+    private var thread = pthread_t()
+    private var joined = true
+
+    init(descriptor: Int32, path: String, body: @escaping @Sendable () throws(NFTablesError) -> Void) {
         self.descriptor = descriptor
         self.path = path
         self.body = body
     }
 
-    func runInsideNamespace() {
-        guard cnetns_enter_network_namespace(descriptor) == 0 else {
-            let code = errno
-            outcome = .failure(code == EINVAL
-                ? NFTablesError(.invalidNamespace, "setns", path, errno: code, detail: "not a network namespace")
-                : NFTablesError.system("setns", path, errno: code))
-            return
-        }
-        do throws(NFTablesError) {
-            outcome = .success(try body())
-        } catch {
-            outcome = .failure(error)
-        }
-    }
+    /// Namespace work needs little stack; a small one is cheaper to map and unmap than the 8 MiB default.
+    static let stackSize = 512 * 1024
 
-    func runOnNewThread() throws(NFTablesError) {
-        var thread = pthread_t()
+    fileprivate func launch() throws(NFTablesError) {
         let retained = Unmanaged.passRetained(self).toOpaque()
-        let created = pthread_create(&thread, nil, { argument in
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Self.stackSize)
+        let created = pthread_create(&thread, &attributes, { argument in
             guard let argument else { return nil }
-            Unmanaged<NamespaceJob>.fromOpaque(argument).takeRetainedValue().runInsideNamespace()
+            Unmanaged<NamespaceThread>.fromOpaque(argument).takeRetainedValue().runInsideNamespace()
             return nil
         }, retained)
         guard created == 0 else {
-            Unmanaged<NamespaceJob>.fromOpaque(retained).release()
+            Unmanaged<NamespaceThread>.fromOpaque(retained).release()
             throw NFTablesError.system("pthread_create", path, errno: created)
         }
-        pthread_join(thread, nil)
+        joined = false
+    }
+
+    func join() throws(NFTablesError) {
+        if !joined {
+            pthread_join(thread, nil)
+            joined = true
+        }
+        if let failure { throw failure }
+    }
+
+    private func runInsideNamespace() {
+        guard cnetns_enter_network_namespace(descriptor) == 0 else {
+            let code = errno
+            failure = code == EINVAL
+                ? NFTablesError(.invalidNamespace, "setns", path, errno: code, detail: "not a network namespace")
+                : NFTablesError.system("setns", path, errno: code)
+            return
+        }
+        do throws(NFTablesError) {
+            try body()
+        } catch {
+            failure = error
+        }
     }
 }

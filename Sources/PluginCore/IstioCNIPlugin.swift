@@ -22,7 +22,16 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
     public func add(_ request: CNIRequest) throws(CNIError) {
         let settings = try PluginSettings(request.config)
         let subject = PodReference(request.environment)
-        guard let (pod, namespace) = try resolve(request, settings: settings, subject: subject, command: "ADD") else { return }
+        if let reason = MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
+                                                       excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) {
+            log.info("ADD \(subject): no rules: \(reason)")
+            return
+        }
+        let namespace = try openNamespace(request.environment, subject: subject, command: "ADD")
+        // The namespace thread gets ready (enter, inspect, open its socket) while the pod is looked up.
+        let preparation: PreparedApply
+        do { preparation = try PreparedApply(in: namespace) } catch { throw Self.namespaceError(error, subject: subject, command: "ADD") }
+        guard let pod = try lookup(subject, settings: settings, command: "ADD") else { return }
         let lookedUp = MonotonicClock.now
         let plan: RedirectPlan
         switch try decide(pod, subject: subject) {
@@ -37,7 +46,7 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         }
         let report: ApplyReport
         do {
-            report = try NFTablesBackend.apply(in: namespace) { facts in plan.rules(ipv6: facts.hasGlobalIPv6) }
+            report = try preparation.commit { facts in plan.rules(ipv6: facts.hasGlobalIPv6) }
         } catch {
             throw Self.namespaceError(error, subject: subject, command: "ADD")
         }
@@ -113,19 +122,6 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 
     // MARK: Steps shared by ADD and CHECK
 
-    /// The pod and its opened namespace, or nil when the pod is skipped before any lookup.
-    private func resolve(_ request: CNIRequest, settings: PluginSettings, subject: PodReference,
-                         command: String) throws(CNIError) -> (Pod, NetworkNamespace)? {
-        if let reason = MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
-                                                       excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) {
-            log.info("\(command) \(subject): no rules: \(reason)")
-            return nil
-        }
-        let namespace = try openNamespace(request.environment, subject: subject, command: command)
-        guard let pod = try lookup(subject, settings: settings, command: command) else { return nil }
-        return (pod, namespace)
-    }
-
     private func openNamespace(_ environment: CNIEnvironment, subject: PodReference, command: String) throws(CNIError) -> NetworkNamespace {
         do {
             return try NetworkNamespace(path: environment.netns ?? "")
@@ -142,7 +138,8 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         guard KubernetesNames.isLabel(namespace) else {
             throw CNIError(.invalidEnvironment, "CNI_ARGS K8S_POD_NAMESPACE \"\(namespace)\" is not a valid namespace name")
         }
-        let lookup = PodLookup(kubeconfigPath: settings.kubeconfigPath, budgetMilliseconds: settings.podLookupTimeoutMilliseconds)
+        var lookup = PodLookup(kubeconfigPath: settings.kubeconfigPath, budgetMilliseconds: settings.podLookupTimeoutMilliseconds)
+        lookup.sessionCachePath = settings.tlsSessionPath
         do {
             return try lookup.fetch(namespace: namespace, name: name) { error, attempt in
                 if attempt == 1 { log.warning("\(command) \(subject): pod lookup failed, retrying: \(error.message)") }

@@ -5,10 +5,13 @@ import JSON
 public struct PluginSettings: Sendable {
     public static let defaultRunDirectory = "/var/run/istio-cni"
     public static let kubeconfigFileName = "istio-cni-kubeconfig"
+    public static let tlsSessionFileName = "istio-cni-tls-session"
     public static let defaultPodLookupTimeoutSeconds = 30.0
 
     public let runDirectory: String
     public let kubeconfigPath: String
+    /// Where the TLS session to the API server is kept for the next ADD (root-only run dir).
+    public var tlsSessionPath: String { runDirectory + "/" + Self.tlsSessionFileName }
     public let excludeNamespaces: [String]
     /// The node agent's namespace (`pod_namespace`), for recognising its own pods.
     public let agentNamespace: String?

@@ -21,7 +21,7 @@ public enum ProcessIO {
 
     public static func readStandardInput() throws(CNIError) -> [UInt8] {
         var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count = read(0, &chunk, chunk.count)
             if count < 0 {

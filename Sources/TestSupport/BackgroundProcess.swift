@@ -39,8 +39,14 @@ public final class BackgroundProcess: @unchecked Sendable {
 
 extension TestNamespace {
     /// Starts a netprobe listener on `port` inside this namespace answering with `label`.
-    public func listen(port: UInt16, label: String, udp: Bool = false) throws -> BackgroundProcess {
-        try BackgroundProcess(["nsenter", "--net=\(path)", "--", Paths.netprobe, "serve", String(port), label] + (udp ? ["--udp"] : []))
+    public func listen(port: UInt16, label: String, udp: Bool = false, bind address: String? = nil,
+                       uid: UInt32? = nil, gid: UInt32? = nil) throws -> BackgroundProcess {
+        var arguments = ["nsenter", "--net=\(path)", "--", Paths.netprobe, "serve", String(port), label]
+        if udp { arguments.append("--udp") }
+        if let address { arguments += ["--bind", address] }
+        if let uid { arguments += ["--uid", String(uid)] }
+        if let gid { arguments += ["--gid", String(gid)] }
+        return try BackgroundProcess(arguments)
     }
 
     /// Connects from this namespace and returns the first line the other side answered, or nil.

@@ -2,10 +2,11 @@ import CSocketShim
 import Glibc
 
 // netprobe: the traffic tool for tests and the demo.
-//   netprobe serve PORT LABEL [--udp]   answer every TCP connection (IPv4 and IPv6) with
+//   netprobe serve PORT LABEL [--udp] [--bind ADDR] [--uid N] [--gid N]
+//                                       answer every TCP connection (IPv4 and IPv6, or ADDR only) with
 //                                       "LABEL orig=<original destination> peer=<client>" and close;
-//                                       with --udp answer every datagram with "LABEL from=<sender>".
-//                                       Prints "ready" once listening.
+//                                       with --udp answer every datagram with "LABEL". Runs as uid/gid
+//                                       when given. Prints "ready" once listening.
 //   netprobe connect HOST PORT [--udp] [--uid N] [--gid N] [--timeout MS]
 //                                       connect (as uid/gid, when given), print the first line received.
 
@@ -28,10 +29,16 @@ func text(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-func serve(port: UInt16, label: String, udp: Bool) -> Never {
+func serve(port: UInt16, label: String, udp: Bool, bind address: String?, uid: UInt32?, gid: UInt32?) -> Never {
+    // A socket belongs to the user that created it (what `meta skuid` sees), so become the user first.
+    if uid != nil || gid != nil {
+        let status = csock_become(uid ?? 0, gid ?? 0)
+        guard status == 0 else { fail("cannot become uid \(uid ?? 0) gid \(gid ?? 0): \(errorText(status))") }
+    }
     let type = Int32(udp ? CSOCK_UDP : CSOCK_TCP)
-    let listeners = [Int32(4), 6].compactMap { family -> (Int32, Int32)? in
-        let fd = csock_listen(family, type, port)
+    let families: [Int32] = address.map { $0.contains(":") ? [6] : [4] } ?? [4, 6]
+    let listeners = families.compactMap { family -> (Int32, Int32)? in
+        let fd = csock_listen(address, family, type, port)
         return fd >= 0 ? (fd, family) : nil
     }
     guard !listeners.isEmpty else { fail("cannot listen on port \(port)") }
@@ -90,16 +97,17 @@ func flag(_ name: String, in arguments: inout [String]) -> Bool {
 var arguments = Array(CommandLine.arguments.dropFirst())
 
 let udp = flag("--udp", in: &arguments)
+let bindAddress = option("--bind", in: &arguments)
 let uid = option("--uid", in: &arguments).flatMap { UInt32($0) }
 let gid = option("--gid", in: &arguments).flatMap { UInt32($0) }
 let timeout = option("--timeout", in: &arguments).flatMap { Int32($0) } ?? 2000
 switch (arguments.first, arguments.count) {
 case ("serve", 3):
     guard let port = UInt16(arguments[1]) else { fail("bad port \(arguments[1])") }
-    serve(port: port, label: arguments[2], udp: udp)
+    serve(port: port, label: arguments[2], udp: udp, bind: bindAddress, uid: uid, gid: gid)
 case ("connect", 3):
     guard let port = UInt16(arguments[2]) else { fail("bad port \(arguments[2])") }
     connect(host: arguments[1], port: port, udp: udp, uid: uid, gid: gid, timeout: timeout)
 default:
-    fail("usage: netprobe serve PORT LABEL [--udp] | netprobe connect HOST PORT [--udp] [--uid N] [--gid N] [--timeout MS]")
+    fail("usage: netprobe serve PORT LABEL [--udp] [--bind ADDR] [--uid N] [--gid N] | netprobe connect HOST PORT [--udp] [--uid N] [--gid N] [--timeout MS]")
 }

@@ -1,16 +1,25 @@
+import JSON
 import Testing
 import TestSupport
 
 /// Real TCP and UDP through the rules the plugin writes: a pod namespace and a peer namespace joined
 /// by a veth pair, netprobe listeners standing in for the proxy, the app and the remote service.
 @Suite struct RedirectTrafficTests {
-    @Test func defaultSidecarPodRedirectsOutboundAndInbound() throws {
-        let harness = try PluginHarness()
-        try harness.addPod(PodFixtures.meshPod(name: "web"))
-        let network = try PodNetwork()
-        let add = try harness.run("ADD", netns: network.pod.path)
-        #expect(add.status == 0, "\(add.stdout) \(add.stderr)")
+    static let peer = PodNetwork.peerAddress
+    static let pod = PodNetwork.podAddress
 
+    /// Adds `pod` to the emulator, runs ADD into a fresh pod network and returns both.
+    func programmedNetwork(_ pod: JSONPod, ipv6: Bool = false) throws -> (PluginHarness, PodNetwork) {
+        let harness = try PluginHarness()
+        try harness.addPod(pod.json)
+        let network = try PodNetwork(ipv6: ipv6)
+        let add = try harness.run("ADD", netns: network.pod.path, pod: pod.name)
+        #expect(add.status == 0, "ADD failed: \(add.stdout) \(add.stderr)")
+        return (harness, network)
+    }
+
+    @Test func defaultSidecarPodRedirectsOutboundAndInbound() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "web"))
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
             network.pod.listen(port: 15006, label: "inbound-proxy"),
@@ -20,16 +29,170 @@ import TestSupport
         ]
         defer { listeners.forEach { $0.stop() } }
 
-        let fromApp = try network.pod.connect(PodNetwork.peerAddress, 80)
-        #expect(fromApp?.hasPrefix("outbound-proxy orig=\(PodNetwork.peerAddress):80 ") == true, "\(fromApp ?? "no answer")")
-        let fromProxyUID = try network.pod.connect(PodNetwork.peerAddress, 80, uid: 1337, gid: 1000)
+        let fromApp = try network.pod.connect(Self.peer, 80)
+        #expect(fromApp?.hasPrefix("outbound-proxy orig=\(Self.peer):80 ") == true, "\(fromApp ?? "no answer")")
+        let fromProxyUID = try network.pod.connect(Self.peer, 80, uid: 1337, gid: 1000)
         #expect(fromProxyUID?.hasPrefix("peer ") == true, "\(fromProxyUID ?? "no answer")")
-        let fromProxyGID = try network.pod.connect(PodNetwork.peerAddress, 80, uid: 1000, gid: 1337)
+        let fromProxyGID = try network.pod.connect(Self.peer, 80, uid: 1000, gid: 1337)
         #expect(fromProxyGID?.hasPrefix("peer ") == true, "\(fromProxyGID ?? "no answer")")
 
-        let inbound = try network.peer.connect(PodNetwork.podAddress, 8080)
-        #expect(inbound?.hasPrefix("inbound-proxy orig=\(PodNetwork.podAddress):8080 ") == true, "\(inbound ?? "no answer")")
-        let healthCheck = try network.peer.connect(PodNetwork.podAddress, 15021)
+        let inbound = try network.peer.connect(Self.pod, 8080)
+        #expect(inbound?.hasPrefix("inbound-proxy orig=\(Self.pod):8080 ") == true, "\(inbound ?? "no answer")")
+        let healthCheck = try network.peer.connect(Self.pod, 15021)
         #expect(healthCheck?.hasPrefix("health ") == true, "\(healthCheck ?? "no answer")")
+    }
+
+    @Test func excludedRangesAndPortsAreNotRedirected() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "excl", annotations: [
+            "traffic.sidecar.istio.io/excludeOutboundIPRanges": "\(PodNetwork.secondPeerAddress)/32",
+            "traffic.sidecar.istio.io/excludeOutboundPorts": "9090",
+            "traffic.sidecar.istio.io/excludeInboundPorts": "3306",
+        ]))
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            network.pod.listen(port: 3306, label: "database"),
+            network.peer.listen(port: 80, label: "peer80"),
+            network.peer.listen(port: 9090, label: "peer9090"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(PodNetwork.secondPeerAddress, 80)?.hasPrefix("peer80 ") == true)
+        #expect(try network.pod.connect(Self.peer, 9090)?.hasPrefix("peer9090 ") == true)
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
+        #expect(try network.peer.connect(Self.pod, 3306)?.hasPrefix("database ") == true)
+    }
+
+    @Test func inclusionListsLimitWhatIsRedirected() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "incl", annotations: [
+            "traffic.sidecar.istio.io/includeOutboundIPRanges": "\(PodNetwork.secondPeerAddress)/32",
+            "traffic.sidecar.istio.io/includeInboundPorts": "8080",
+            "traffic.sidecar.istio.io/includeOutboundPorts": "7070",
+        ]))
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            network.pod.listen(port: 9000, label: "app9000"),
+            network.peer.listen(port: 80, label: "peer80"),
+            network.peer.listen(port: 7070, label: "peer7070"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(PodNetwork.secondPeerAddress, 80)?.hasPrefix("outbound-proxy orig=\(PodNetwork.secondPeerAddress):80") == true)
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer80 ") == true)
+        #expect(try network.pod.connect(Self.peer, 7070)?.hasPrefix("outbound-proxy orig=\(Self.peer):7070") == true)
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix("inbound-proxy orig=\(Self.pod):8080") == true)
+        #expect(try network.peer.connect(Self.pod, 9000)?.hasPrefix("app9000 ") == true)
+    }
+
+    @Test func dnsCaptureSendsPort53ToTheAgent() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "dns", proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]))
+        // Like istio-agent: bound to localhost, running as the proxy user (the conntrack zones key on it).
+        let listeners = try [
+            network.pod.listen(port: 15053, label: "dns-proxy", udp: true, bind: "127.0.0.1", uid: 1337, gid: 1337),
+            network.pod.listen(port: 15053, label: "dns-proxy-tcp"),
+            network.peer.listen(port: 53, label: "upstream-dns", udp: true),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(Self.peer, 53, udp: true) == "dns-proxy")
+        #expect(try network.pod.connect(Self.peer, 53)?.hasPrefix("dns-proxy-tcp orig=\(Self.peer):53") == true)
+        // The agent's own queries (uid 1337) go to the real resolver.
+        #expect(try network.pod.connect(Self.peer, 53, uid: 1337, gid: 1337, udp: true) == "upstream-dns")
+        #expect(try network.pod.nftListing().contains("table inet istio-proxy-raw"))
+    }
+
+    @Test func proxyUIDAndGIDComeFromTheSidecarSecurityContext() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "uid", runAsUser: 1_000_670_000, runAsGroup: 1_000_670_001))
+        let listeners = try [network.pod.listen(port: 15001, label: "outbound-proxy"), network.peer.listen(port: 80, label: "peer")]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(Self.peer, 80, uid: 1_000_670_000, gid: 1000)?.hasPrefix("peer ") == true)
+        #expect(try network.pod.connect(Self.peer, 80, uid: 1000, gid: 1_000_670_001)?.hasPrefix("peer ") == true)
+        #expect(try network.pod.connect(Self.peer, 80, uid: 1337, gid: 1337)?.hasPrefix("outbound-proxy ") == true)
+    }
+
+    @Test func excludedInterfaceBypassesCaptureBothWays() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "ifx", annotations: ["traffic.sidecar.istio.io/excludeInterfaces": "eth0"]))
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            network.pod.listen(port: 8080, label: "app"),
+            network.peer.listen(port: 80, label: "peer"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer ") == true)
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix("app ") == true)
+    }
+
+    @Test func ipv6PodGetsIPv6RulesAndThePassthroughAddress() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "six"), ipv6: true)
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            network.peer.listen(port: 80, label: "peer"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        let peerV6 = PodNetwork.peerAddressV6
+        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
+        #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
+        #expect(try network.peer.connect(PodNetwork.podAddressV6, 8080)?.hasPrefix("inbound-proxy orig=[\(PodNetwork.podAddressV6)]:8080") == true)
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
+        let loopback = try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout
+        #expect(loopback.contains("::6/128"))
+        #expect(try network.pod.nftListing().contains("ip6 saddr ::6 "))
+    }
+
+    @Test func ipv4OnlyPodLeavesIPv6TrafficAlone() throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "four"))
+        let listing = try network.pod.nftListing()
+        #expect(listing.contains("meta nfproto ipv4 counter packets 0 bytes 0 jump istio-output"))
+        #expect(!listing.contains("ip6 "))
+    }
+
+    @Test func nonMeshPodGetsNoTablesAndDirectTraffic() throws {
+        let harness = try PluginHarness()
+        try harness.addPod(PodFixtures.plainPod(name: "plain"))
+        let network = try PodNetwork()
+        let add = try harness.run("ADD", netns: network.pod.path, pod: "plain")
+        #expect(add.status == 0)
+        #expect(add.stderr.contains("no istio-proxy container"))
+        #expect(try network.pod.run(["nft", "list", "tables"]).stdout.isEmpty)
+        let peer = try network.peer.listen(port: 80, label: "peer")
+        defer { peer.stop() }
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer ") == true)
+    }
+
+    @Test func secondAddReplacesTheRulesAtomically() throws {
+        let harness = try PluginHarness()
+        try harness.addPod(JSONPod(name: "v1", proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]).json)
+        try harness.addPod(JSONPod(name: "v2", annotations: ["traffic.sidecar.istio.io/excludeOutboundPorts": "9999"]).json)
+        let network = try PodNetwork()
+        #expect(try harness.run("ADD", netns: network.pod.path, pod: "v1").status == 0)
+        #expect(try network.pod.nftListing().contains("istio-proxy-raw"))
+        let second = try harness.run("ADD", netns: network.pod.path, pod: "v2")
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("replaced istio-proxy-nat,istio-proxy-raw"))
+        let listing = try network.pod.nftListing()
+        #expect(!listing.contains("istio-proxy-raw"))
+        #expect(listing.contains("tcp dport 9999 counter"))
+        #expect(!listing.contains("udp dport 53"))
+        #expect(try harness.run("CHECK", netns: network.pod.path, pod: "v2").status == 0)
+    }
+}
+
+/// A mesh pod description for these tests.
+struct JSONPod {
+    var name: String
+    var annotations: [String: String] = [:]
+    var proxyEnvironment: [String: String] = [:]
+    var runAsUser: Int?
+    var runAsGroup: Int?
+
+    var json: JSONValue {
+        PodFixtures.meshPod(name: name, annotations: annotations, proxyEnvironment: proxyEnvironment,
+                            runAsUser: runAsUser, runAsGroup: runAsGroup)
     }
 }

@@ -8,8 +8,8 @@
 
 enum { CSOCK_TCP = 1, CSOCK_UDP = 2 };
 
-/// Binds 0.0.0.0:port (family 4) or [::]:port, IPv6 only (family 6); listens for TCP.
-int csock_listen(int family, int type, unsigned short port);
+/// Binds `address` (NULL: 0.0.0.0 for family 4, [::] IPv6-only for family 6) and port; listens for TCP.
+int csock_listen(const char *address, int family, int type, unsigned short port);
 
 /// Waits up to timeout_ms for any of `fds` to become readable; returns its index, -ETIMEDOUT, or -errno.
 int csock_wait_any(const int *fds, int count, int timeout_ms);

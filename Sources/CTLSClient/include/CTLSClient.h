@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-// A small blocking TLS 1.2 client over BearSSL for the plugin's one API call per ADD. Connections
-// are named by small integer handles so Swift code never holds C pointers. Every call is bounded by
-// an absolute CLOCK_MONOTONIC deadline in microseconds; errors are written as text into `error`.
+// A small blocking TLS client over mbedTLS for the plugin's one API call per ADD. Connections are
+// named by small integer handles so Swift code never holds C pointers. Every call is bounded by an
+// absolute CLOCK_MONOTONIC deadline in microseconds; errors are written as text into `error`.
 
 /// Microseconds on CLOCK_MONOTONIC, the clock all deadlines use.
 long long tlsc_monotonic_us(void);
@@ -13,10 +13,15 @@ long long tlsc_monotonic_us(void);
 /// Connects to host:port and completes the TLS handshake. `server_name` is the name verified against
 /// the certificate (and sent as SNI); NULL with an IP-literal host verifies the certificate's IP
 /// address entries instead. With `insecure` nonzero the certificate is not verified at all.
+/// `session_path`, when not NULL, names a file holding a TLS session ticket from an earlier process:
+/// it is offered for resumption and replaced after a full handshake.
 /// Returns a handle >= 0, or -1 with `error` filled.
 int tlsc_open(const char *host, const char *port, const char *server_name,
-              const unsigned char *ca_pem, size_t ca_pem_length, int insecure,
+              const unsigned char *ca_pem, size_t ca_pem_length, int insecure, const char *session_path,
               long long deadline_us, char *error, size_t error_length);
+
+/// 1 when the connection resumed a cached session (no certificate exchange), else 0.
+int tlsc_resumed(int handle);
 
 /// Sends all of `data`. Returns 0 or -1 with `error` filled.
 int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *error, size_t error_length);
