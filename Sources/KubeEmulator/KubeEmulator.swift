@@ -17,15 +17,18 @@ public final class KubeEmulator: Sendable {
     private let channel: Mutex<Channel?>
 
     /// Starts serving on `host` at an ephemeral port (or `port`).
+    /// `hostnames` and `addresses` are the names the serving certificate is valid for.
     public init(keyType: EmulatorIdentity.KeyType = .rsa2048, host: String = "127.0.0.1", port: Int = 0,
-                token: String? = nil, threads: Int = 1) throws {
+                token: String? = nil, threads: Int = 1,
+                hostnames: [String] = ["localhost", "kubernetes.default.svc"],
+                addresses: [[UInt8]] = [[127, 0, 0, 1], [UInt8](repeating: 0, count: 15) + [1]]) throws {
         let store = APIObjectStore()
         let services = EmulatorServices(
             token: token ?? "emulator-" + (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 16) }.joined(),
             router: APIRouter(store: store))
         self.store = store
         self.services = services
-        identity = try EmulatorIdentity(keyType: keyType)
+        identity = try EmulatorIdentity(keyType: keyType, hostnames: hostnames, addresses: addresses)
         self.host = host
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         channel = Mutex(nil)
@@ -84,13 +87,14 @@ public final class KubeEmulator: Sendable {
     }
 
     /// A kubeconfig (JSON, as the node agent writes it) that trusts this emulator's CA.
-    public func kubeconfig(token overrideToken: String? = nil) -> String {
-        let caData = base64(Array(identity.caCertificatePEM.utf8))
+    public func kubeconfig(token overrideToken: String? = nil, server: String? = nil, caPEM: String? = nil,
+                           extraCluster: [(String, JSONValue)] = []) -> String {
+        let caData = base64(Array((caPEM ?? identity.caCertificatePEM).utf8))
         let document = JSONValue.object(JSONObject([
             ("apiVersion", .string("v1")), ("kind", .string("Config")),
             ("clusters", .array([.object(JSONObject([("name", .string("local")), ("cluster", .object(JSONObject([
-                ("server", .string(serverURL)), ("certificate-authority-data", .string(caData)),
-            ])))]))])),
+                ("server", .string(server ?? serverURL)), ("certificate-authority-data", .string(caData)),
+            ] + extraCluster)))]))])),
             ("users", .array([.object(JSONObject([("name", .string("istio-cni")), ("user", .object(JSONObject([
                 ("token", .string(overrideToken ?? token)),
             ])))]))])),

@@ -1,3 +1,9 @@
+/// Where response bytes come from: the TLS connection, or a buffer in tests.
+protocol ByteStream {
+    /// The next bytes, or an empty array at end of stream.
+    func read() throws(KubernetesError) -> [UInt8]
+}
+
 /// An HTTP/1.1 response read from a connection: status, headers (lower-cased names) and body,
 /// framed by Content-Length, chunked encoding, or the end of the stream.
 struct HTTPResponse {
@@ -7,7 +13,7 @@ struct HTTPResponse {
     let headers: [String: String]
     let body: [UInt8]
 
-    static func read(from connection: TLSConnection) throws(KubernetesError) -> HTTPResponse {
+    static func read(from connection: some ByteStream) throws(KubernetesError) -> HTTPResponse {
         var data: [UInt8] = []
         var headerEnd: Int?
         while headerEnd == nil {
@@ -67,7 +73,7 @@ struct HTTPResponse {
         return (status, headers)
     }
 
-    private static func readChunked(initial: [UInt8], connection: TLSConnection) throws(KubernetesError) -> [UInt8] {
+    private static func readChunked(initial: [UInt8], connection: some ByteStream) throws(KubernetesError) -> [UInt8] {
         var buffer = initial
         var position = 0
         var body: [UInt8] = []

@@ -120,6 +120,9 @@ struct KubeconfigYAML {
         var text = String(text)
         let isPlain = !(text.hasPrefix("\"") || text.hasPrefix("'") || text.hasPrefix("[") || text.hasPrefix("{"))
         while isPlain, index < lines.count, lines[index].indent > indent {
+            if isSequenceItem(lines[index].text) || splitKey(lines[index].text) != nil {
+                throw error("unexpected indentation", at: lines[index].number)
+            }
             text += " " + lines[index].text
             index += 1
         }
@@ -139,7 +142,7 @@ struct KubeconfigYAML {
             let key = (try? Self.quoted(text[text.startIndex...close])) ?? ""
             return (key, after.dropFirst().drop { $0 == " " })
         }
-        if text.hasPrefix("[") || text.hasPrefix("{") { return nil }
+        if let first = text.first, "[{&*!|>%@`".contains(first) { return nil }
         var position = text.startIndex
         while let colon = text[position...].firstIndex(of: ":") {
             let next = text.index(after: colon)
@@ -163,24 +166,120 @@ struct KubeconfigYAML {
     }
 
     private func flow(_ text: Substring, line: Int) throws(KubernetesError) -> JSONValue {
-        let isList = text.hasPrefix("[")
-        guard text.last == (isList ? "]" : "}") else { throw error("unterminated flow collection", at: line) }
-        let inner = text.dropFirst().dropLast().trimmingSpaces()
-        if inner.isEmpty { return isList ? .array([]) : .object(JSONObject()) }
-        if inner.contains(where: { "[]{}".contains($0) }) { throw error("nested flow collections are not supported", at: line) }
-        let items = inner.split(separator: ",").map { $0.trimmingSpaces() }
-        if isList { return .array(try items.map { item throws(KubernetesError) in try scalarOrFlow(item, line: line) }) }
-        var object = JSONObject()
-        for item in items {
-            guard let (key, value) = splitKey(item) else { throw error("expected `key: value` in flow mapping", at: line) }
-            object[key] = try scalarOrFlow(value, line: line)
+        var reader = FlowReader(text: text)
+        do throws(FlowReader.Failure) {
+            let value = try reader.value()
+            reader.skipSpaces()
+            guard reader.atEnd else { throw FlowReader.Failure(message: "unexpected text after a flow collection") }
+            return value
+        } catch {
+            throw self.error(error.message, at: line)
         }
-        return .object(object)
     }
 
-    private struct QuoteError: Error { let message: String }
+    /// Flow collections on one line (`[a, {b: c}]`), as people write them in hand-made kubeconfigs.
+    private struct FlowReader {
+        struct Failure: Error { let message: String }
 
-    private static func quoted(_ text: Substring) throws(QuoteError) -> String {
+        let text: Substring
+        var position: Substring.Index
+
+        init(text: Substring) {
+            self.text = text
+            position = text.startIndex
+        }
+
+        var atEnd: Bool { position == text.endIndex }
+
+        mutating func skipSpaces() {
+            while position < text.endIndex, text[position] == " " { position = text.index(after: position) }
+        }
+
+        mutating func value() throws(Failure) -> JSONValue {
+            skipSpaces()
+            guard position < text.endIndex else { throw Failure(message: "missing value in flow collection") }
+            switch text[position] {
+            case "[": return try collection(close: "]") { reader throws(Failure) in try reader.value() }.map { .array($0) } ?? .array([])
+            case "{":
+                var object = JSONObject()
+                _ = try collection(close: "}") { reader throws(Failure) -> Bool in
+                    let key = try reader.scalarText(stoppingAtColon: true)
+                    reader.skipSpaces()
+                    guard reader.position < reader.text.endIndex, reader.text[reader.position] == ":" else {
+                        throw Failure(message: "expected `key: value` in flow mapping")
+                    }
+                    reader.position = reader.text.index(after: reader.position)
+                    object[key] = try reader.value()
+                    return true
+                }
+                return .object(object)
+            case "\"", "'":
+                return .string(try scalarText(stoppingAtColon: false))
+            default:
+                return KubeconfigYAML.plain(try scalarText(stoppingAtColon: false))
+            }
+        }
+
+        /// Reads `open element, element ... close`; returns the elements.
+        mutating func collection<T>(close: Character, _ element: (inout FlowReader) throws(Failure) -> T) throws(Failure) -> [T]? {
+            position = text.index(after: position)
+            var elements: [T] = []
+            skipSpaces()
+            if position < text.endIndex, text[position] == close {
+                position = text.index(after: position)
+                return elements
+            }
+            while true {
+                elements.append(try element(&self))
+                skipSpaces()
+                guard position < text.endIndex else { throw Failure(message: "unterminated flow collection") }
+                let separator = text[position]
+                position = text.index(after: position)
+                if separator == close { return elements }
+                guard separator == "," else { throw Failure(message: "expected ',' or '\(close)' in flow collection") }
+            }
+        }
+
+        /// A quoted or plain scalar; plain ones end at `,`, `]`, `}` (and at `: ` for keys).
+        mutating func scalarText(stoppingAtColon: Bool) throws(Failure) -> String {
+            skipSpaces()
+            guard position < text.endIndex else { throw Failure(message: "missing value in flow collection") }
+            let first = text[position]
+            if first == "\"" || first == "'" {
+                var end = text.index(after: position)
+                while end < text.endIndex {
+                    if text[end] == first {
+                        if first == "'", text.index(after: end) < text.endIndex, text[text.index(after: end)] == "'" {
+                            end = text.index(end, offsetBy: 2)
+                            continue
+                        }
+                        break
+                    }
+                    if first == "\"", text[end] == "\\" { end = text.index(after: end) }
+                    if end < text.endIndex { end = text.index(after: end) }
+                }
+                guard end < text.endIndex else { throw Failure(message: "unterminated quoted string") }
+                let quoted = text[position...end]
+                position = text.index(after: end)
+                do { return try KubeconfigYAML.quoted(quoted) } catch { throw Failure(message: error.message) }
+            }
+            if "&*!|>%@`".contains(first) { throw Failure(message: "unsupported YAML feature '\(first)'") }
+            let start = position
+            while position < text.endIndex {
+                let character = text[position]
+                if character == "," || character == "]" || character == "}" { break }
+                if stoppingAtColon, character == ":" { break }
+                position = text.index(after: position)
+            }
+            var plain = text[start..<position]
+            while plain.last == " " { plain = plain.dropLast() }
+            return String(plain)
+        }
+    }
+
+    struct QuoteError: Error { let message: String }
+
+    static func quoted(_ text: Substring) throws(QuoteError) -> String {
         guard let quote = text.first, text.count >= 2, text.last == quote else { throw QuoteError(message: "unterminated quoted string") }
         let body = text.dropFirst().dropLast()
         if quote == "'" { return body.replacingDoubledQuotes() }
@@ -209,7 +308,7 @@ struct KubeconfigYAML {
         return result
     }
 
-    private static func plain(_ text: String) -> JSONValue {
+    static func plain(_ text: String) -> JSONValue {
         switch text {
         case "true", "True", "TRUE": return .bool(true)
         case "false", "False", "FALSE": return .bool(false)

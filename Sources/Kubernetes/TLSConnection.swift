@@ -1,7 +1,7 @@
 import CTLSClient
 
 /// One TLS connection to the API server (mbedTLS underneath), bounded by an absolute deadline.
-final class TLSConnection {
+final class TLSConnection: ByteStream {
     private let handle: Int32
     private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
 

@@ -1,0 +1,72 @@
+import CNI
+import Interception
+import Testing
+
+/// Structure of the generated rules beyond the iptables goldens: family merging for inet tables,
+/// insert positions, and what each optional feature adds.
+@Suite struct RuleSetTests {
+    func rules(_ configure: (inout InterceptionPolicy) -> Void = { _ in }, ipv6: Bool = false) throws -> RuleSet {
+        var policy = InterceptionPolicy()
+        configure(&policy)
+        return try RedirectPlan(policy).rules(ipv6: ipv6)
+    }
+
+    @Test func defaultUsesOnlyTheNatTable() throws {
+        let set = try rules()
+        #expect(set.tables == [.nat])
+        #expect(set.chains(in: .nat) == [.istioInbound, .istioRedirect, .istioInRedirect, .prerouting, .output, .istioOutput])
+        #expect(set.mergedRuleCount == 20)
+    }
+
+    @Test func ipv6AddsOnlyTheAddressSpecificRules() throws {
+        let v4 = try rules().mergedRules(.nat, .istioOutput)
+        let dual = try rules(ipv6: true).mergedRules(.nat, .istioOutput)
+        #expect(dual.count == v4.count + 4, "::6 source, the uid and gid lo redirects for ::1, and the ::1 return")
+        // Each family sees exactly the sequence its own ip(6)tables chain would hold.
+        let set = try rules(ipv6: true)
+        for family in [AddressFamily.ipv4, .ipv6] {
+            let own = set.operations(for: family).filter { $0.table == .nat && $0.chain == .istioOutput }.map(\.rule)
+            #expect(dual.filter { $0.family == nil || $0.family == family } == own)
+        }
+        #expect(dual.last == Rule([], .jump(.istioRedirect)), "the catch-all is shared by both families")
+    }
+
+    @Test func featuresAddTheirTables() throws {
+        #expect(try rules { $0.captureDNS = true }.tables == [.nat, .raw])
+        #expect(try rules { $0.dropInvalid = true }.tables == [.mangle, .nat])
+        let dns = try rules { $0.captureDNS = true }
+        #expect(dns.mergedRules(.nat, .istioOutputDNS).map(\.action) == [.redirect(toPort: 15053), .redirect(toPort: 15053)])
+        #expect(dns.mergedRules(.raw, .istioInbound) == [Rule([.transportProtocol(.udp), .sourcePort(53)], .setConntrackZone(1))])
+    }
+
+    @Test func rerouteInterfacesAreInsertedAheadOfTheirReturn() throws {
+        let prerouting = try rules { $0.rerouteInterfaces = ["k6t-eth0"]; $0.excludeInterfaces = ["eth1"] }.mergedRules(.nat, .prerouting)
+        #expect(prerouting == [
+            Rule([.inputInterface("k6t-eth0")], .jump(.istioRedirect)),
+            Rule([.inputInterface("k6t-eth0")], .returnFromChain),
+            Rule([.inputInterface("eth1")], .returnFromChain),
+            Rule([.transportProtocol(.tcp)], .jump(.istioInbound)),
+        ])
+    }
+
+    @Test func includedRangesReplaceTheCatchAll() throws {
+        let output = try rules { $0.outboundIPRangesInclude = .ranges([IPPrefix("192.0.2.0/24")!]) }.mergedRules(.nat, .istioOutput)
+        #expect(output.last == Rule([.destinationAddress(IPPrefix("192.0.2.0/24")!, negated: false)], .jump(.istioRedirect)))
+        #expect(!output.contains(Rule([], .jump(.istioRedirect))))
+        let none = try rules { $0.inboundPortsInclude = .ports([]) }
+        #expect(!none.chains(in: .nat).contains(.prerouting), "no inbound capture at all")
+    }
+
+    @Test func ownerGroupFilters() throws {
+        #expect(try rules { $0.ownerGroups = .only([10, 20]) }.mergedRules(.nat, .istioOutput)
+            .contains(Rule([.socketGID(10, negated: true), .socketGID(20, negated: true)], .returnFromChain)))
+        #expect(try rules { $0.ownerGroups = .allExcept([30]) }.mergedRules(.nat, .istioOutput)
+            .contains(Rule([.socketGID(30, negated: false)], .returnFromChain)))
+    }
+
+    @Test func tproxyIsRefusedForNow() {
+        var policy = InterceptionPolicy()
+        policy.mode = .tproxy
+        #expect(throws: InterceptionError.self) { try RedirectPlan(policy) }
+    }
+}
