@@ -75,7 +75,8 @@ let package = Package(
         ),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "JSON"]),
         .executableTarget(name: "netprobe", dependencies: ["CSocketShim"]),
-        .target(name: "TestSupport", dependencies: ["JSON", "KubeEmulator"]),
+        .target(name: "CSpawnShim", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "TestSupport", dependencies: ["JSON", "KubeEmulator", "CSpawnShim"]),
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

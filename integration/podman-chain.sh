@@ -36,6 +36,7 @@ oci_runtime=$(command -v runc || true)
 work=$(mktemp -d /tmp/istio-cni-podman.XXXXXX)
 host_ns=icni-podman-$$
 emulator_pid=""
+peer_pid=""
 failures=0
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 pass() { printf '   ok: %s\n' "$*"; }
@@ -51,7 +52,8 @@ podman_in_ns() { nsenter --net=/run/netns/$host_ns podman "$@"; }
 cleanup() {
     set +e
     podman_in_ns rm -f -t 0 meshpod plainpod >/dev/null 2>&1
-    [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null
+    # SIGKILL: a caller may have started this script with SIGTERM blocked, and children inherit that.
+    for pid in $peer_pid $emulator_pid; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     ip netns del "$host_ns" 2>/dev/null
     # podman's storage mounts live in this private mount namespace; release them before removing files.
     awk -v prefix="$work/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
@@ -176,7 +178,7 @@ case "$answer" in "peer "*) pass "plainpod reaches the peer directly";; *) fail 
 
 say "removing both containers (podman runs DEL through the chain)"
 podman_in_ns rm -f -t 0 meshpod plainpod >/dev/null
-kill "$peer_pid" 2>/dev/null || true
+kill -KILL "$peer_pid" 2>/dev/null || true
 if [ -e "$mesh_netns" ]; then fail "meshpod's namespace still exists"; else pass "namespaces gone after DEL"; fi
 
 echo

@@ -1,4 +1,4 @@
-// Finds IP address entries (GeneralName [7]) in a certificate's subjectAltName extension. BearSSL's
+// Finds IP address entries (GeneralName [7]) in a certificate's subjectAltName extension. mbedTLS 2.28's
 // X.509 engine matches DNS names only, and API servers are usually reached by IP (the in-cluster
 // service address), so the IP check is done here on the end-entity certificate's DER.
 #include <string.h>

@@ -2,36 +2,24 @@ import Foundation
 
 /// A long-running helper (a netprobe listener inside a namespace), stopped when the test ends.
 public final class BackgroundProcess: @unchecked Sendable {
-    private let process = Process()
-    private let output = Pipe()
+    private let child: ChildProcess
 
     /// Starts `arguments` and waits until it prints `readyLine` (or fails if it exits first).
     public init(_ arguments: [String], readyLine: String = "ready", timeout: TimeInterval = 10) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let handle = output.fileHandleForReading
-        var seen = ""
+        child = try ChildProcess(arguments)
         let deadline = Date().addingTimeInterval(timeout)
-        while !seen.contains(readyLine) {
-            guard process.isRunning, Date() < deadline else {
+        while !child.stdout.contains(readyLine) {
+            guard child.isRunning, Date() < deadline else {
                 stop()
-                throw CommandError(command: arguments, result: CommandResult(status: -1, stdout: seen, stderr: "did not become ready"))
+                throw CommandError(command: arguments, result: CommandResult(status: -1, stdout: child.stdout, stderr: "did not become ready"))
             }
-            let data = handle.availableData
-            if data.isEmpty { usleep(10_000) }
-            seen += String(decoding: data, as: UTF8.self)
+            usleep(10_000)
         }
     }
 
-    /// SIGKILL: children spawned from test threads inherit a signal mask that blocks SIGTERM.
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        child.kill()
+        child.wait(drain: 1)
     }
 
     deinit { stop() }

@@ -19,38 +19,17 @@ public struct CommandError: Error, CustomStringConvertible {
 }
 
 public enum Command {
-    /// Runs `arguments` (first element resolved through PATH) to completion.
+    /// Runs `arguments` (first element resolved through PATH) to completion. A process still running
+    /// after `timeout` seconds is killed (status -9), so a hang fails the test instead of stalling the suite.
     @discardableResult
-    /// A process still running after `timeout` seconds is killed (status -9), so a hang fails the
-    /// test instead of stalling the suite.
     public static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
                            check: Bool = false, timeout: TimeInterval = 120) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe(), errors = Pipe(), input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { outData = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errData = errors.fileHandleForReading.readDataToEndOfFile() }
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let watchdog = DispatchWorkItem { [process] in if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let child = try ChildProcess(arguments, environment: environment, stdin: stdin ?? "")
+        let watchdog = DispatchWorkItem { child.kill() }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        process.waitUntilExit()
+        let status = child.wait()
         watchdog.cancel()
-        group.wait()
-        let killed = process.terminationReason == .uncaughtSignal
-        let result = CommandResult(status: killed ? -process.terminationStatus : process.terminationStatus,
-                                   stdout: String(decoding: outData, as: UTF8.self),
-                                   stderr: String(decoding: errData, as: UTF8.self))
+        let result = CommandResult(status: status, stdout: child.stdout, stderr: child.stderr)
         if check, !result.succeeded { throw CommandError(command: arguments, result: result) }
         return result
     }

@@ -18,7 +18,7 @@ import TestSupport
         let plugin = try requireDist()
         let ldd = try Command.output("ldd", plugin)
         for line in ldd.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let name = fields.first else { continue }
             let basename = name.split(separator: "/").last.map(String.init) ?? name
             if Self.glibcFamily.contains(basename) { continue }

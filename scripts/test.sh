@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test, on a fresh Debian 12 machine, as root: installs the packages, builds the installable
+# plugin (dist/) and the test tools, then runs the whole suite against the installable plugin.
+# Tests create their own network namespaces (icni-t-*) and remove them; nothing touches the host netns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/opt/swift/usr/bin
+
+[ "$(id -u)" -eq 0 ] || { echo "test: run as root (tests create network namespaces and nftables rules)" >&2; exit 1; }
+scripts/install-deps.sh
+swift build --build-tests
+scripts/build-dist.sh
+# The podman chain runs netprobe inside a container rootfs, so it must not need the Swift runtime.
+swift build -c release --static-swift-stdlib --product netprobe
+ISTIO_CNI_PLUGIN=$PWD/dist/istio-cni swift test --skip-build "$@"
+leftover=$(ip netns list | awk '$1 ~ /^icni-/ { print $1 }')
+[ -z "$leftover" ] || { echo "test: namespaces left behind: $leftover" >&2; exit 1; }
