@@ -161,6 +161,8 @@ say "meshpod: the app (uid 0) calls 203.0.113.1:80"
 answer=$(podman_in_ns exec meshpod /bin/netprobe connect 203.0.113.1 80 || true)
 echo "   answered: $answer"
 case "$answer" in "outbound-proxy orig=203.0.113.1:80 "*) pass "redirected to the proxy on 15001, original destination kept";; *) fail "app traffic was not redirected";; esac
+echo "   counters of the redirect chain after that call:"
+nsenter --net="$mesh_netns" nft list chain inet istio-proxy-nat istio-redirect | grep counter | sed 's/^[[:space:]]*/     /'
 
 say "meshpod: the proxy itself (uid 1337) calls 203.0.113.1:80"
 answer=$(podman_in_ns exec --user 1337:1337 meshpod /bin/netprobe connect 203.0.113.1 80 || true)
