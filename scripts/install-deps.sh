@@ -9,6 +9,7 @@ packages=(
     binutils                                # strip and readelf for the installable binary
     containernetworking-plugins             # bridge, host-local, loopback: the real CNI chain
     podman runc busybox-static              # the real runtime (crun cannot run on hybrid-cgroup hosts)
+    curl                                    # an independent HTTP client for the API emulator tests
 )
 
 missing=()

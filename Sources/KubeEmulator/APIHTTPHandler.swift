@@ -11,6 +11,8 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let services: EmulatorServices
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    /// The store subscription of the watch this connection is streaming, if any.
+    private var watchSubscription: Int?
 
     init(services: EmulatorServices) {
         self.services = services
@@ -31,7 +33,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let authorized = head.headers["authorization"].first == "Bearer \(services.token)"
+        let authorized = services.accepts(head.headers["authorization"].first)
         services.record(RecordedRequest(method: head.method.rawValue, path: head.uri, authorized: authorized,
                                         userAgent: head.headers["user-agent"].first ?? ""))
         switch services.faults.next() {
@@ -57,8 +59,67 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(context: context, head: head, status: 401, body: Array(APIStatus.unauthorized.json.description.utf8))
             return
         }
-        let response = services.router.handle(method: head.method.rawValue, target: head.uri, body: body)
-        write(context: context, head: head, status: response.status, body: response.body)
+        switch services.router.route(method: head.method.rawValue, target: head.uri, body: body) {
+        case .response(let response):
+            write(context: context, head: head, status: response.status, body: response.body)
+        case .watch(let request):
+            startWatch(context: context, head: head, request: request)
+        }
+    }
+
+    /// Streams newline-delimited `WatchEvent`s in a chunked 200 response, as the API server does, until
+    /// the client goes away, `timeoutSeconds` passes, or a test cuts the watch.
+    private func startWatch(context: ChannelHandlerContext, head: HTTPRequestHead, request: WatchRequest) {
+        let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        let channel = context.channel
+        let loop = context.eventLoop
+        let (backlog, subscription) = services.router.store.subscribe(after: request.resourceVersion) { change in
+            guard request.matches(change) else { return }
+            let line = WatchRequest.eventLine(change)
+            loop.execute {
+                guard channel.isActive else { return }
+                channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: line))), promise: nil)
+            }
+        }
+        watchSubscription = subscription
+        services.watchStarted(channel)
+        guard let backlog else {
+            let line = request.expiredLine(current: services.router.store.currentResourceVersion)
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: nil)
+            endWatch(context: context)
+            return
+        }
+        for change in backlog where request.matches(change) {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: WatchRequest.eventLine(change))))), promise: nil)
+        }
+        context.flush()
+        if let seconds = request.timeoutSeconds {
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+            loop.scheduleTask(in: .seconds(Int64(seconds))) {
+                let (handler, context) = bound.value
+                guard handler.watchSubscription == subscription else { return }
+                handler.endWatch(context: context)
+            }
+        }
+    }
+
+    private func endWatch(context: ChannelHandlerContext) {
+        if let watchSubscription {
+            services.router.store.unsubscribe(watchSubscription)
+            self.watchSubscription = nil
+        }
+        services.watchEnded(context.channel)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let watchSubscription {
+            services.router.store.unsubscribe(watchSubscription)
+            self.watchSubscription = nil
+        }
+        services.watchEnded(context.channel)
+        context.fireChannelInactive()
     }
 
     private func write(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: [UInt8],

@@ -35,6 +35,8 @@ public final class APIObjectStore: Sendable {
         var resourceVersion = 1000
         var objects: [ObjectKey: StoredObject] = [:]
         var history: [Change] = []
+        var subscribers: [Int: @Sendable (Change) -> Void] = [:]
+        var nextSubscriber = 0
     }
 
     public static let historyLimit = 10_000
@@ -125,8 +127,14 @@ public final class APIObjectStore: Sendable {
         let result: Result<JSONValue, APIStatus> = state.withLock { state in
             guard let removed = state.objects.removeValue(forKey: key) else { return .failure(.notFound(resource.plural, name)) }
             state.resourceVersion += 1
-            Self.record(&state, .deleted, resource, removed.value)
-            return .success(removed.value)
+            // The API server stamps the deletion's resourceVersion on the DELETED object, so a client
+            // resuming from the last object it saw does not replay the deletion.
+            var body = removed.value.objectValue ?? JSONObject()
+            var metadata = body["metadata"]?.objectValue ?? JSONObject()
+            metadata["resourceVersion"] = .string(String(state.resourceVersion))
+            body["metadata"] = .object(metadata)
+            Self.record(&state, .deleted, resource, .object(body))
+            return .success(.object(body))
         }
         return try result.get()
     }
@@ -139,9 +147,50 @@ public final class APIObjectStore: Sendable {
         }
     }
 
+    /// Starts a watch: atomically, the changes after `resourceVersion` (nil: the history no longer
+    /// reaches back that far) and a subscription that gets every later change, in order. With
+    /// `resourceVersion` nil the backlog is the current objects as ADDED events, as the API server
+    /// starts a watch that names no version. `onChange` runs under the store's lock: it must only hand
+    /// the change on (to an event loop), never block.
+    func subscribe(after resourceVersion: Int?, _ onChange: @escaping @Sendable (Change) -> Void) -> (backlog: [Change]?, subscription: Int) {
+        state.withLock { state in
+            let backlog: [Change]?
+            if let resourceVersion {
+                if let oldest = state.history.first, oldest.resourceVersion > resourceVersion + 1 {
+                    backlog = nil
+                } else if state.history.isEmpty, resourceVersion < state.resourceVersion {
+                    backlog = nil
+                } else {
+                    backlog = state.history.filter { $0.resourceVersion > resourceVersion }
+                }
+            } else {
+                backlog = state.objects.sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }.map {
+                    Change(kind: .added, resource: $0.key.resource, object: $0.value.value,
+                           resourceVersion: Int($0.value.value["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? state.resourceVersion)
+                }
+            }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            state.subscribers[id] = onChange
+            return (backlog, id)
+        }
+    }
+
+    func unsubscribe(_ subscription: Int) {
+        state.withLock { _ = $0.subscribers.removeValue(forKey: subscription) }
+    }
+
+    /// Forgets the change history, as etcd compaction does: watches from an older resourceVersion
+    /// then get 410 Gone and clients must list again.
+    public func compactHistory() {
+        state.withLock { $0.history.removeAll() }
+    }
+
     private static func record(_ state: inout State, _ kind: Change.Kind, _ resource: ResourceType, _ object: JSONValue) {
-        state.history.append(Change(kind: kind, resource: resource, object: object, resourceVersion: state.resourceVersion))
+        let change = Change(kind: kind, resource: resource, object: object, resourceVersion: state.resourceVersion)
+        state.history.append(change)
         if state.history.count > historyLimit { state.history.removeFirst(state.history.count - historyLimit) }
+        for subscriber in state.subscribers.values { subscriber(change) }
     }
 
     private static func timestamp() -> String {

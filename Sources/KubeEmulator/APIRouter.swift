@@ -17,7 +17,26 @@ struct APIRouter: Sendable {
         }
     }
 
+    enum Outcome: Sendable {
+        case response(Response)
+        /// `?watch=1`: the handler streams the changes.
+        case watch(WatchRequest)
+    }
+
     let store: APIObjectStore
+
+    func route(method: String, target: String, body: [UInt8]) -> Outcome {
+        do throws(APIStatus) {
+            let (path, query) = Self.splitTarget(target)
+            let route = try Route(path: path)
+            if method == "GET", route.name == nil, let watch = query["watch"], watch == "1" || watch == "true" {
+                return .watch(try WatchRequest(resource: route.resource, namespace: route.namespace, query: query))
+            }
+        } catch {
+            return .response(Response(status: error.code, body: error.json))
+        }
+        return .response(handle(method: method, target: target, body: body))
+    }
 
     func handle(method: String, target: String, body: [UInt8]) -> Response {
         do throws(APIStatus) {

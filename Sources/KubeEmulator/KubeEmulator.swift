@@ -80,6 +80,20 @@ public final class KubeEmulator: Sendable {
 
     public var token: String { services.token }
 
+    /// Replaces the bearer tokens the emulator accepts (the initial `token` included only if listed),
+    /// as a token rotation or revocation on a real cluster does.
+    public func acceptTokens(_ tokens: Set<String>) {
+        services.setTokens(tokens)
+    }
+
+    /// Watches being streamed right now.
+    public var activeWatchCount: Int { services.activeWatches.count }
+
+    /// Drops every watch connection mid-stream, as a restarting API server or a load balancer does.
+    public func cutWatches() {
+        for channel in services.activeWatches { channel.close(promise: nil) }
+    }
+
     public var requests: [RecordedRequest] { services.requests }
 
     public var serverURL: String {
@@ -122,17 +136,41 @@ public final class KubeEmulator: Sendable {
     }
 }
 
-/// What every connection handler shares: the token, the router, queued faults, the request log.
+/// What every connection handler shares: the tokens, the router, queued faults, the request log and
+/// the connections streaming a watch.
 final class EmulatorServices: Sendable {
     let token: String
     let router: APIRouter
     let faults = FaultSchedule()
     private let recorded = Mutex<[RecordedRequest]>([])
+    private let acceptedTokens: Mutex<Set<String>>
+    private let watches = Mutex<[ObjectIdentifier: Channel]>([:])
 
     init(token: String, router: APIRouter) {
         self.token = token
         self.router = router
+        acceptedTokens = Mutex([token])
     }
+
+    func accepts(_ authorization: String?) -> Bool {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
+        let presented = String(authorization.dropFirst("Bearer ".count))
+        return acceptedTokens.withLock { $0.contains(presented) }
+    }
+
+    func setTokens(_ tokens: Set<String>) {
+        acceptedTokens.withLock { $0 = tokens }
+    }
+
+    func watchStarted(_ channel: Channel) {
+        watches.withLock { $0[ObjectIdentifier(channel)] = channel }
+    }
+
+    func watchEnded(_ channel: Channel) {
+        watches.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    var activeWatches: [Channel] { watches.withLock { Array($0.values) } }
 
     var requests: [RecordedRequest] { recorded.withLock { $0 } }
 

@@ -32,6 +32,18 @@ import TestSupport
             let status = Int(lines.last ?? "") ?? 0
             return (status, try JSONParser.parse(lines.dropLast().joined(separator: "\n")))
         }
+
+        /// Runs a watch request to its end (the server closes it after `timeoutSeconds`) and returns the
+        /// events, one parsed JSON document per line.
+        func watch(_ path: String, cut: Bool = false) throws -> [JSONValue] {
+            let arguments = ["curl", "-sS", "-N", "--cacert", caFile.path, "-H", "Authorization: Bearer \(emulator.token)",
+                             "https://localhost:\(emulator.port)\(path)"]
+            let result = try Command.run(arguments, timeout: 30)
+            // A cut connection ends a chunked body early: curl reports a partial transfer (18).
+            #expect(result.status == (cut ? 18 : 0), "\(result.stderr)")
+            let output = result.stdout
+            return try output.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        }
     }
 
     @Test func createGetDeleteWithStatusErrors() throws {
@@ -104,5 +116,53 @@ import TestSupport
         try store.delete(.pods, namespace: "default", name: "p")
         #expect(store.changes(after: start)?.map(\.kind) == [.added, .modified, .deleted])
         #expect(store.changes(after: start)?.map(\.resourceVersion) == [start + 1, start + 2, start + 3])
+    }
+
+    @Test func watchStreamsChangesFromAResourceVersionAndExpiresOldOnes() throws {
+        let client = try Client()
+        let store = client.emulator.store
+        try store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "before"))
+        let start = store.currentResourceVersion
+        try store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "a"))
+        try store.update(.pods, namespace: "default", name: "a") { $0["status"] = .object(JSONObject([("phase", "Running")])) }
+        try store.delete(.pods, namespace: "default", name: "a")
+        try store.create(.pods, namespace: "prod", PodFixtures.plainPod(name: "elsewhere", namespace: "prod"))
+
+        let events = try client.watch("/api/v1/namespaces/default/pods?watch=1&resourceVersion=\(start)&timeoutSeconds=1")
+        #expect(events.map { $0["type"]?.stringValue ?? "" } == ["ADDED", "MODIFIED", "DELETED"])
+        #expect(events.map { $0["object"]?["metadata"]?["resourceVersion"]?.stringValue } == ["\(start + 1)", "\(start + 2)", "\(start + 3)"],
+                "the DELETED object carries the deletion's resourceVersion")
+
+        let fromNow = try client.watch("/api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dnode-a&timeoutSeconds=1")
+        #expect(fromNow.map { $0["object"]?["metadata"]?["name"]?.stringValue ?? "" } == ["before", "elsewhere"])
+        #expect(fromNow.allSatisfy { $0["type"] == "ADDED" }, "no resourceVersion: the current objects, as ADDED")
+
+        store.compactHistory()
+        let expired = try client.watch("/api/v1/pods?watch=1&resourceVersion=\(start)&timeoutSeconds=1")
+        #expect(expired.count == 1 && expired.first?["type"] == "ERROR")
+        #expect(expired.first?["object"]?["code"]?.int64Value == 410 && expired.first?["object"]?["reason"] == "Expired")
+    }
+
+    @Test func liveWatchSeesLaterChangesAndCanBeCut() throws {
+        let client = try Client()
+        let store = client.emulator.store
+        let start = store.currentResourceVersion
+        let writer = Thread {
+            while client.emulator.activeWatchCount == 0 { usleep(10_000) }
+            _ = try? store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "late"))
+            usleep(200_000)
+            client.emulator.cutWatches()
+        }
+        writer.start()
+        let events = try client.watch("/api/v1/pods?watch=1&resourceVersion=\(start)&timeoutSeconds=20", cut: true)
+        #expect(events.map { $0["object"]?["metadata"]?["name"]?.stringValue } == ["late"])
+        #expect(client.emulator.activeWatchCount == 0)
+    }
+
+    @Test func rotatedTokensAreAcceptedAndRevokedOnesRefused() throws {
+        let client = try Client()
+        client.emulator.acceptTokens(["new-token"])
+        #expect(try client.call("GET", "/api/v1/pods", token: "new-token").0 == 200)
+        #expect(try client.call("GET", "/api/v1/pods").0 == 401, "the old token was revoked")
     }
 }
