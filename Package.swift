@@ -12,12 +12,19 @@ let package = Package(
         .executable(name: "istio-cni", targets: ["istio-cni"]),
         .executable(name: "kube-emulator", targets: ["kube-emulator"]),
         .executable(name: "netprobe", targets: ["netprobe"]),
+        .executable(name: "install-cni", targets: ["install-cni"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -41,7 +48,7 @@ let package = Package(
             linkerSettings: [staticArchive("libnftnl.a")]
         ),
         .target(name: "IPTables", dependencies: ["Interception"]),
-        .target(name: "Kubernetes", dependencies: ["JSON", "CTLSClient"]),
+        .target(name: "Kubernetes", dependencies: ["JSON", "CTLSClient", "CUnixSocketShim"]),
         .target(
             name: "PluginCore",
             dependencies: ["CNI", "Interception", "NFTables", "Kubernetes", "JSON"]
@@ -57,6 +64,33 @@ let package = Package(
                 "-Xclang-linker", "-fuse-ld=\(Context.packageDirectory)/scripts/link-plugin",
                 "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
             ])]
+        ),
+
+        // MARK: The node agent (a long-running DaemonSet process: start-up cost does not matter here)
+        .target(name: "CUnixSocketShim", cSettings: [.define("_GNU_SOURCE")]),
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "PluginCore", "Interception", "JSON", "CUnixSocketShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "install-cni",
+            dependencies: [
+                "NodeAgent", "Manifests",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
 
         // MARK: Test and demo tooling (never installed on a node)
@@ -88,5 +122,7 @@ let package = Package(
         .testTarget(name: "PluginCoreTests", dependencies: ["PluginCore", "CNI", "Interception", "JSON", "Kubernetes"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "JSON", "KubeEmulator"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "JSON", "KubeEmulator", "TestSupport", "PluginCore"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"]),
     ]
 )

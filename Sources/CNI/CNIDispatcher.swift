@@ -4,6 +4,8 @@ import JSON
 public struct CNIOutput: Sendable, Equatable {
     public let stdout: String
     public let exitCode: Int32
+    /// The error's message and details when the invocation failed, for logs.
+    public var errorMessage: String? = nil
 }
 
 /// Turns one invocation (environment + stdin) into exactly one stdout document and an exit code,
@@ -62,7 +64,7 @@ public enum CNIDispatcher {
                 return CNIOutput(stdout: "", exitCode: 0)
             }
         } catch {
-            return CNIOutput(stdout: error.json(cniVersion: versionForErrors) + "\n", exitCode: 1)
+            return CNIOutput(stdout: error.json(cniVersion: versionForErrors) + "\n", exitCode: 1, errorMessage: error.description)
         }
     }
 

@@ -22,21 +22,22 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
     public func add(_ request: CNIRequest) throws(CNIError) {
         let settings = try PluginSettings(request.config)
         let subject = PodReference(request.environment)
+        introduce(subject, settings: settings)
         if let reason = MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
                                                        excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) {
-            log.info("ADD \(subject): no rules: \(reason)")
+            skipped(subject, reason)
             return
         }
         let namespace = try openNamespace(request.environment, subject: subject, command: "ADD")
         // The namespace thread gets ready (enter, inspect, open its socket) while the pod is looked up.
         let preparation: PreparedApply
         do { preparation = try PreparedApply(in: namespace) } catch { throw Self.namespaceError(error, subject: subject, command: "ADD") }
-        guard let pod = try lookup(subject, settings: settings, command: "ADD") else { return }
+        guard let (pod, source) = try lookup(subject, settings: settings, command: "ADD") else { return }
         let lookedUp = MonotonicClock.now
         let plan: RedirectPlan
         switch try decide(pod, subject: subject) {
         case .skip(let reason):
-            log.info("ADD \(subject): no rules: \(reason)")
+            skipped(subject, reason)
             return
         case .intercept(let policy):
             do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
@@ -52,14 +53,26 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         }
         let done = MonotonicClock.now
         let replaced = report.replacedTables.isEmpty ? "" : ", replaced \(report.replacedTables.joined(separator: ","))"
+        log.outcome("rules applied")
         log.info("ADD \(subject): rules applied (nftables \(report.tables.joined(separator: ",")), \(report.ruleCount) rules, "
-                 + "\(report.ipv6 ? "IPv4+IPv6" : "IPv4")\(replaced)) "
+                 + "\(report.ipv6 ? "IPv4+IPv6" : "IPv4")\(replaced); pod from \(source.rawValue)) "
                  + "timing main_entry_us=\(startedAt.microseconds) lookup_us=\(lookedUp.microseconds(since: startedAt)) "
                  + "commit_us=\(done.microseconds(since: lookedUp)) total_us=\(done.microseconds(since: startedAt))")
     }
 
+    private func introduce(_ subject: PodReference, settings: PluginSettings) {
+        log.use(runDirectory: settings.runDirectory)
+        if subject.name != nil { log.about(pod: subject.qualifiedName) }
+    }
+
+    private func skipped(_ subject: PodReference, _ reason: SkipReason) {
+        log.outcome("skipped")
+        log.info("ADD \(subject): no rules: \(reason)")
+    }
+
     public func delete(environment: CNIEnvironment, config: NetworkConfig?, configProblem: CNIError?) throws(CNIError) {
         let subject = PodReference(environment)
+        if let config, let settings = try? PluginSettings(config) { introduce(subject, settings: settings) }
         if let configProblem { log.warning("DEL \(subject): ignoring unusable configuration (\(configProblem)); removing our tables anyway") }
         guard let path = environment.netns else {
             log.info("DEL \(subject): no network namespace given, nothing to remove")
@@ -82,11 +95,12 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
     public func check(_ request: CNIRequest) throws(CNIError) {
         let settings = try PluginSettings(request.config)
         let subject = PodReference(request.environment)
+        introduce(subject, settings: settings)
         let namespace = try openNamespace(request.environment, subject: subject, command: "CHECK")
         var plan: RedirectPlan?
         if MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
                                           excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) == nil,
-           let pod = try lookup(subject, settings: settings, command: "CHECK"),
+           let (pod, _) = try lookup(subject, settings: settings, command: "CHECK"),
            case .intercept(let policy) = try decide(pod, subject: subject) {
             do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
         }
@@ -130,7 +144,12 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         }
     }
 
-    private func lookup(_ subject: PodReference, settings: PluginSettings, command: String) throws(CNIError) -> Pod? {
+    enum PodSource: String {
+        case agent = "the node agent's cache"
+        case api = "the API server"
+    }
+
+    private func lookup(_ subject: PodReference, settings: PluginSettings, command: String) throws(CNIError) -> (Pod, PodSource)? {
         guard let name = subject.name, let namespace = subject.namespace else { return nil }
         guard KubernetesNames.isSubdomain(name) else {
             throw CNIError(.invalidEnvironment, "CNI_ARGS K8S_POD_NAME \"\(name)\" is not a valid pod name")
@@ -138,12 +157,19 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         guard KubernetesNames.isLabel(namespace) else {
             throw CNIError(.invalidEnvironment, "CNI_ARGS K8S_POD_NAMESPACE \"\(namespace)\" is not a valid namespace name")
         }
+        switch AgentPodCache(socketPath: AgentSocket.path(runDirectory: settings.runDirectory)).pod(namespace: namespace, name: name, uid: subject.uid) {
+        case .found(let pod):
+            return (pod, .agent)
+        case .unavailable(let reason):
+            log.info("\(command) \(subject): asking the API server (\(reason))")
+        }
         var lookup = PodLookup(kubeconfigPath: settings.kubeconfigPath, budgetMilliseconds: settings.podLookupTimeoutMilliseconds)
         lookup.sessionCachePath = settings.tlsSessionPath
         do {
-            return try lookup.fetch(namespace: namespace, name: name) { error, attempt in
+            let pod = try lookup.fetch(namespace: namespace, name: name) { error, attempt in
                 if attempt == 1 { log.warning("\(command) \(subject): pod lookup failed, retrying: \(error.message)") }
             }
+            return (pod, .api)
         } catch {
             let seconds = Double(error.elapsedMilliseconds) / 1000
             switch error.last.kind {
@@ -186,11 +212,13 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 struct PodReference: CustomStringConvertible {
     let name: String?
     let namespace: String?
+    let uid: String?
     let containerID: String
 
     init(_ environment: CNIEnvironment) {
         name = environment.args.podName
         namespace = environment.args.podNamespace
+        uid = environment.args.podUID
         containerID = environment.containerID ?? ""
     }
 

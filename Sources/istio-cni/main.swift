@@ -16,11 +16,17 @@ if CommandLine.arguments.dropFirst().first == "--version" {
 }
 
 let environment = ProcessIO.environment()
+let log = PluginLog()
 if environment["CNI_COMMAND"] == nil {
-    PluginLog().info("istio-cni \(pluginVersion): a CNI plugin, run by the container runtime with CNI_COMMAND set")
+    log.info("istio-cni \(pluginVersion): a CNI plugin, run by the container runtime with CNI_COMMAND set")
 }
 let output = CNIDispatcher.run(environment: environment, readStdin: ProcessIO.readStandardInput,
-                               plugin: IstioCNIPlugin(processEnvironment: environment, startedAt: startedAt))
+                               plugin: IstioCNIPlugin(processEnvironment: environment, log: log, startedAt: startedAt))
 ProcessIO.write(Array(output.stdout.utf8), to: 1)
+// The runtime has its answer; now tell the node agent (its log explains every pod).
+if let command = environment["CNI_COMMAND"], ["ADD", "DEL", "CHECK"].contains(command) {
+    AgentReport.send(log: log, command: command, containerID: environment["CNI_CONTAINERID"], exitCode: output.exitCode,
+                     errorMessage: output.exitCode == 0 ? nil : output.errorMessage, startedAt: startedAt)
+}
 // Everything was written with write(2); nothing buffered is left to flush, so skip exit handlers.
 _exit(output.exitCode)

@@ -1,0 +1,154 @@
+import CUnixSocketShim
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the agent's routes see it.
+public struct AgentRequest: Sendable {
+    public let method: String
+    public let path: String
+    public let query: [String: String]
+    public let body: [UInt8]
+}
+
+public struct AgentAnswer: Sendable {
+    public let status: Int
+    public let contentType: String
+    public let body: [UInt8]
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", _ text: String) {
+        self.init(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+public typealias AgentRoute = @Sendable (AgentRequest) async -> AgentAnswer
+
+/// Small HTTP/1.1 servers for the agent: health and readiness, metrics, and the plugin's Unix socket.
+public enum AgentHTTPServer {
+    public static func listen(host: String, port: Int, route: @escaping AgentRoute) async throws -> Channel {
+        try await bootstrap(route: route, requireRootPeer: false)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port).get()
+    }
+
+    /// Serves on a Unix socket created with mode 0600, and hangs up on any peer that is not root: the
+    /// socket hands out pod specs and accepts log lines for `kubectl logs`.
+    public static func listen(unixSocket path: String, route: @escaping AgentRoute) async throws -> Channel {
+        let channel = try await bootstrap(route: route, requireRootPeer: true)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        try FileSystem.setMode(path, 0o600)
+        return channel
+    }
+
+    private static func bootstrap(route: @escaping AgentRoute, requireRootPeer: Bool) -> ServerBootstrap {
+        ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if requireRootPeer { try channel.pipeline.syncOperations.addHandler(RootPeerGate()) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RouteHandler(route: route))
+                }
+            }
+    }
+}
+
+/// Closes connections from peers other than root (SO_PEERCRED), before any byte is read.
+final class RootPeerGate: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        if let provider = channel as? SocketOptionProvider {
+            let credentials: EventLoopFuture<cunix_peer_credentials> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(cunix_peer_credentials_level()), name: SocketOptionName(cunix_peer_credentials_name()))
+            credentials.whenComplete { result in
+                let (gate, context) = loopBound.value
+                if case .success(let peer) = result, peer.uid == 0 {
+                    context.pipeline.syncOperations.removeHandler(gate, promise: nil)
+                    context.fireChannelActive()
+                } else {
+                    context.close(promise: nil)
+                }
+            }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Collects one request, runs the route, writes its answer.
+final class RouteHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let route: AgentRoute
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(route: @escaping AgentRoute) {
+        self.route = route
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > 4 * 1024 * 1024 {
+                context.close(promise: nil)
+                return
+            }
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let (path, query) = Self.split(head.uri)
+            let request = AgentRequest(method: head.method.rawValue, path: path, query: query, body: body)
+            let route = route
+            let promise = context.eventLoop.makePromise(of: AgentAnswer.self)
+            promise.completeWithTask { await route(request) }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenSuccess { answer in
+                let (handler, context) = bound.value
+                handler.write(answer, for: head, context: context)
+            }
+        }
+    }
+
+    private func write(_ answer: AgentAnswer, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders([("Content-Type", answer.contentType), ("Content-Length", String(answer.body.count))])
+        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !head.isKeepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query[String(kv[0])] = kv.count == 2 ? String(kv[1]) : ""
+            }
+        }
+        return (String(parts[0]), query)
+    }
+}

@@ -1,0 +1,37 @@
+import Prometheus
+
+/// The agent's Prometheus metrics (Istio's names where Istio has them).
+public final class AgentMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let ready: Gauge
+    private let addDurationBuckets: [Double] = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+    public init() {
+        ready = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "install", unitName: "ready",
+            helpText: "Whether the plugin, its kubeconfig and its CNI config entry are all in place (1) or not (0)"))
+    }
+
+    /// One install pass that changed something or failed; `result` is SUCCESS or the failed step.
+    func countInstall(result: String) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "installs", unitName: "total",
+            helpText: "Install passes that changed the node, by result"), labels: [("result", result)]).increment()
+    }
+
+    func setReady(_ isReady: Bool) {
+        ready.set(to: isReady ? 1.0 : 0.0)
+    }
+
+    /// A plugin invocation's duration as the plugin measured it (from its report on the agent socket).
+    func observePlugin(command: String, outcome: String, seconds: Double) {
+        registry.makeValueHistogram(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "plugin_duration", unitName: "seconds",
+            helpText: "Duration of istio-cni plugin invocations, by command and outcome"),
+            labels: [("command", command), ("outcome", outcome)], buckets: addDurationBuckets).record(seconds)
+    }
+
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
