@@ -50,6 +50,15 @@ public enum AgentRuntime {
         }
         for channel in channels { try? await channel.close() }
         try? FileSystem.remove(socketPath)
-        await api?.shutdown()
+        if let api {
+            // TLS waits up to 5 s for the server's close_notify on the cut watch connection; the
+            // process is about to exit, so give the client one second to close cleanly.
+            let closed = ChangeSignal()
+            Task {
+                await api.shutdown()
+                closed.notify()
+            }
+            _ = await closed.wait(seconds: 1)
+        }
     }
 }

@@ -20,7 +20,7 @@ final class NodeFixture: @unchecked Sendable {
         for directory in ["net.d", "bin", "image-bin/istio-cni-libs", "sa", "run"] {
             try FileManager.default.createDirectory(atPath: root.path + "/" + directory, withIntermediateDirectories: true)
         }
-        try write("image-bin/istio-cni", String(decoding: pluginBytes, as: UTF8.self), mode: 0o755)
+        try write("image-bin/istio-cni", bytes: pluginBytes, mode: 0o755)
         try write("image-bin/istio-cni-libs/libmnl.so.0", "fake library")
         try write("sa/token", "token-one\n")
         try write("sa/ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
@@ -41,8 +41,13 @@ final class NodeFixture: @unchecked Sendable {
     }
 
     func write(_ relativePath: String, _ text: String, mode: Int = 0o644) throws {
+        try write(relativePath, bytes: Array(text.utf8), mode: mode)
+    }
+
+    /// Writes in place (not atomically), as a careless component would.
+    func write(_ relativePath: String, bytes: [UInt8], mode: Int = 0o644) throws {
         let path = root.path + "/" + relativePath
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }
 

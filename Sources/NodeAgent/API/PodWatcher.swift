@@ -41,6 +41,9 @@ final class PodWatcher: Service {
     func run() async throws {
         let position = Position()
         var backoff = 0.5
+        // A watch that ran fine and then broke (an API server restart, a load balancer's idle cut) is
+        // resumed at once; only failures in a row back off.
+        var failuresInARow = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if position.current == nil {
@@ -51,9 +54,20 @@ final class PodWatcher: Service {
                     status.setPodCache("synced (\(items.count) pods on node \(nodeName))")
                     logger.info("pod cache: listed \(items.count) pods on node \(nodeName) at resourceVersion \(position.current ?? "?")")
                 }
-                try await cancelWhenGracefulShutdown { [self] in
-                    try await watch(from: position.current ?? "0") { position.current = $0 }
+                let started = ContinuousClock.now
+                let delivered = Position()
+                do {
+                    try await cancelWhenGracefulShutdown { [self] in
+                        try await watch(from: position.current ?? "0") { version in
+                            position.current = version
+                            delivered.current = version
+                        }
+                    }
+                } catch {
+                    if delivered.current != nil || ContinuousClock.now - started > .seconds(5) { failuresInARow = 0 }
+                    throw error
                 }
+                failuresInARow = 0
                 backoff = 0.5
             } catch is Gone {
                 logger.info("pod cache: resourceVersion \(position.current ?? "?") is too old (410 Gone); listing again")
@@ -63,6 +77,11 @@ final class PodWatcher: Service {
             } catch {
                 guard !Task.isShuttingDownGracefully else { break }
                 status.setPodCache("reconnecting after: \(error)")
+                failuresInARow += 1
+                if failuresInARow == 1 {
+                    logger.info("pod cache: watch ended (\(error)); resuming from resourceVersion \(position.current ?? "?")")
+                    continue
+                }
                 logger.warning("pod cache: \(error); retrying in \(String(format: "%.1f", backoff)) s")
                 let jittered = backoff * Double.random(in: 0.8...1.2)
                 try? await Task.sleep(for: .milliseconds(Int(jittered * 1000)))
