@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A real caller for istio-cni: podman 4.3 with its CNI backend runs containers through a conflist that
-# chains Debian's bridge + host-local plugins with our istio-cni, which looks the pods up in the API
-# emulator (Kubernetes pod identity passed in CNI_ARGS, as the kubelet's runtime does).
+# A node, for real: the install-cni agent installs the istio-cni plugin into the CNI bin dir and chains
+# it into the conflist podman 4.3 (CNI backend) uses after Debian's bridge + host-local plugins; podman
+# then runs containers through that chain. The plugin looks each pod up in the agent's pod cache, which
+# watches the API emulator (Kubernetes pod identity passed in CNI_ARGS, as the kubelet's runtime does),
+# and reports what it did to the agent's log.
 #
 #   meshpod   a sidecar-injected pod: its container is the "proxy" (netprobe on :15001); the app's
 #             outbound call is redirected to it with the original destination intact, while the
@@ -13,6 +15,7 @@
 # expectation fails. Needs root, podman, containernetworking-plugins, busybox-static, nftables.
 #
 #   ISTIO_CNI_PLUGIN  plugin binary (default dist/istio-cni, beside its istio-cni-libs/)
+#   INSTALL_CNI       the node agent (default .build/release/install-cni, else .build/debug)
 #   KUBE_EMULATOR     API emulator binary (default .build/release/kube-emulator, else .build/debug)
 #   NETPROBE          netprobe built with a static Swift stdlib (default .build/release/netprobe)
 set -euo pipefail
@@ -26,7 +29,9 @@ plugin=${ISTIO_CNI_PLUGIN:-$root/dist/istio-cni}
 emulator_bin=${KUBE_EMULATOR:-$root/.build/release/kube-emulator}
 [ -x "$emulator_bin" ] || emulator_bin=$root/.build/debug/kube-emulator
 netprobe=${NETPROBE:-$root/.build/release/netprobe}
-for file in "$plugin" "$emulator_bin" "$netprobe"; do
+agent_bin=${INSTALL_CNI:-$root/.build/release/install-cni}
+[ -x "$agent_bin" ] || agent_bin=$root/.build/debug/install-cni
+for file in "$plugin" "$emulator_bin" "$netprobe" "$agent_bin"; do
     [ -x "$file" ] || { echo "podman-chain: $file is missing (run scripts/build-dist.sh and build the tools)" >&2; exit 2; }
 done
 
@@ -37,6 +42,7 @@ work=$(mktemp -d /tmp/istio-cni-podman.XXXXXX)
 host_ns=icni-podman-$$
 emulator_pid=""
 peer_pid=""
+agent_pid=""
 failures=0
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 pass() { printf '   ok: %s\n' "$*"; }
@@ -53,7 +59,7 @@ cleanup() {
     set +e
     podman_in_ns rm -f -t 0 meshpod plainpod >/dev/null 2>&1
     # SIGKILL: a caller may have started this script with SIGTERM blocked, and children inherit that.
-    for pid in $peer_pid $emulator_pid; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for pid in $peer_pid $agent_pid $emulator_pid; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     ip netns del "$host_ns" 2>/dev/null
     # podman's storage mounts live in this private mount namespace; release them before removing files.
     awk -v prefix="$work/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
@@ -61,11 +67,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the CNI bin dir: Debian's plugins plus ours (with its library directory beside it) --------------
-mkdir -p "$work/cni-bin" "$work/net.d" "$work/ipam" "$work/rootfs/bin" "$work/run"
+# --- the node's CNI bin dir holds Debian's plugins; the agent's image dir holds ours ------------------
+mkdir -p "$work/cni-bin" "$work/net.d" "$work/ipam" "$work/rootfs/bin" "$work/run" "$work/image-bin" "$work/sa"
 for p in /usr/lib/cni/*; do ln -s "$p" "$work/cni-bin/"; done
-cp "$plugin" "$work/cni-bin/istio-cni"
-[ -d "$(dirname "$plugin")/istio-cni-libs" ] && cp -r "$(dirname "$plugin")/istio-cni-libs" "$work/cni-bin/"
+cp "$plugin" "$work/image-bin/istio-cni"
+[ -d "$(dirname "$plugin")/istio-cni-libs" ] && cp -r "$(dirname "$plugin")/istio-cni-libs" "$work/image-bin/"
 
 cat > "$work/containers.conf" <<CONF
 [network]
@@ -100,10 +106,6 @@ cat > "$work/net.d/istio-chain.conflist" <<CONF
       "type": "bridge", "bridge": "icni0", "isGateway": true, "ipMasq": false,
       "ipam": { "type": "host-local", "dataDir": "$work/ipam", "routes": [{ "dst": "0.0.0.0/0" }],
                 "ranges": [[{ "subnet": "203.0.113.0/24", "gateway": "203.0.113.1" }]] }
-    },
-    {
-      "type": "istio-cni", "cni_agent_run_dir": "$work/run", "exclude_namespaces": ["kube-system"],
-      "pod_namespace": "istio-system", "pod_lookup_timeout_seconds": 10
     }
   ]
 }
@@ -131,17 +133,38 @@ JSON
 nsenter --net=/run/netns/$host_ns "$emulator_bin" --state-dir "$work/emulator" --key-type ecdsa --preload "$work/pods.json" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulator/port" ] && break; sleep 0.1; done
-cp "$work/emulator/kubeconfig" "$work/run/istio-cni-kubeconfig"
+cp "$work/emulator/token" "$work/sa/token"
+cp "$work/emulator/ca.crt" "$work/sa/ca.crt"
+
+say "install-cni: the node agent installs the plugin and chains it into istio-chain.conflist"
+nsenter --net=/run/netns/$host_ns env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    MOUNTED_CNI_NET_DIR="$work/net.d" CNI_BIN_DIR="$work/cni-bin" CNI_BIN_SOURCE_DIR="$work/image-bin" \
+    CNI_AGENT_RUN_DIR="$work/run" SERVICE_ACCOUNT_DIR="$work/sa" KUBERNETES_SERVICE_HOST=127.0.0.1 \
+    KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a POD_NAMESPACE=istio-system \
+    EXCLUDE_NAMESPACES=kube-system READINESS_PORT=18000 MONITORING_PORT=18014 \
+    "$agent_bin" run >"$work/agent.log" 2>&1 &
+agent_pid=$!
+ready=""
+for _ in $(seq 100); do
+    if nsenter --net=/run/netns/$host_ns curl -sf http://127.0.0.1:18000/readyz >/dev/null 2>&1; then ready=1; break; fi
+    sleep 0.1
+done
+if [ -n "$ready" ]; then pass "agent ready: plugin in the bin dir, kubeconfig written, entry chained"; else fail "agent never became ready"; cat "$work/agent.log"; fi
+echo "   $work/net.d/istio-chain.conflist plugins: $(grep -o '"type": *"[a-z-]*"' "$work/net.d/istio-chain.conflist" | sed 's/"type": *//' | tr '\n' ' ')"
 
 say "podman $(podman --version | awk '{print $3}') with the CNI backend, conflist bridge + host-local + istio-cni"
 podman_in_ns network ls
 
-k8s_args='K8S_POD_NAMESPACE=default;K8S_POD_UID=0b6f6a1e-0000-4000-8000-000000000001;K8S_POD_INFRA_CONTAINER_ID=0123456789abcdef'
+# The kubelet passes the pod's UID; read it from the API like the kubelet knows it.
+pod_uid() {
+    nsenter --net=/run/netns/$host_ns curl -sf --cacert "$work/emulator/ca.crt" -H "Authorization: Bearer $(cat "$work/emulator/token")" \
+        "https://127.0.0.1:$(cat "$work/emulator/port")/api/v1/namespaces/default/pods/$1" | sed -n 's/.*"uid":"\([^"]*\)".*/\1/p'
+}
 run_pod() {
     local name=$1
     shift
-    CNI_ARGS=$k8s_args podman_in_ns run -d --name "$name" --network istio-chain --user 0:0 \
-        -v /usr:/usr:ro --rootfs "$work/rootfs" "$@"
+    CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_UID=$(pod_uid "$name");K8S_POD_INFRA_CONTAINER_ID=0123456789abcdef" \
+        podman_in_ns run -d --name "$name" --network istio-chain --user 0:0 -v /usr:/usr:ro --rootfs "$work/rootfs" "$@"
 }
 
 say "meshpod: a sidecar pod whose container plays the proxy (listens on 15001)"
@@ -178,9 +201,18 @@ answer=$(podman_in_ns exec plainpod /bin/netprobe connect 203.0.113.1 80 || true
 echo "   answered: $answer"
 case "$answer" in "peer "*) pass "plainpod reaches the peer directly";; *) fail "plainpod traffic was redirected";; esac
 
+say "the agent's log explains every pod (what kubectl logs of istio-cni-node shows)"
+grep 'plugin: ' "$work/agent.log" | sed 's/^.*plugin: /   /' | cut -c1-160
+if grep -q "plugin: ADD default/meshpod .*rules applied.*pod from the node agent's cache" "$work/agent.log"; then
+    pass "meshpod's rules came from the agent's pod cache and its report reached the agent"
+else
+    fail "the agent did not log meshpod's ADD from its cache"
+fi
+if grep -q "plugin: ADD default/plainpod .*no rules: pod has no istio-proxy container" "$work/agent.log"; then pass "plainpod's skip reason is in the agent's log"; else fail "plainpod's decision is not in the agent's log"; fi
+
 say "removing both containers (podman runs DEL through the chain)"
 podman_in_ns rm -f -t 0 meshpod plainpod >/dev/null
-kill -KILL "$peer_pid" 2>/dev/null || true
+{ kill -KILL "$peer_pid" && wait "$peer_pid"; } 2>/dev/null || true
 if [ -e "$mesh_netns" ]; then fail "meshpod's namespace still exists"; else pass "namespaces gone after DEL"; fi
 
 echo

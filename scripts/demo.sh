@@ -12,4 +12,5 @@ echo "demo: building (the first build fetches nothing but compiles SwiftNIO for 
 scripts/build-dist.sh
 swift build -c release --static-swift-stdlib --product netprobe
 swift build --product kube-emulator
-KUBE_EMULATOR=$PWD/.build/debug/kube-emulator exec integration/podman-chain.sh
+swift build --product install-cni
+KUBE_EMULATOR=$PWD/.build/debug/kube-emulator INSTALL_CNI=$PWD/.build/debug/install-cni exec integration/podman-chain.sh
