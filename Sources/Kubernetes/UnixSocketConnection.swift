@@ -44,13 +44,41 @@ public enum LocalHTTP {
 
     public static func exchange(socket path: String, method: String, target: String, body: [UInt8] = [],
                                 deadline: MonotonicClock.Instant) throws(KubernetesError) -> Answer {
+        try start(socket: path, method: method, target: target, body: body, deadline: deadline).answer()
+    }
+
+    /// A request sent whose answer is read later, so the caller can work while the server answers.
+    public final class Exchange {
+        private let connection: UnixSocketConnection
+
+        fileprivate init(_ connection: UnixSocketConnection) {
+            self.connection = connection
+        }
+
+        public func answer() throws(KubernetesError) -> Answer {
+            let response = try HTTPResponse.read(from: connection)
+            return Answer(status: response.status, body: response.body)
+        }
+    }
+
+    public static func start(socket path: String, method: String, target: String, body: [UInt8] = [],
+                             deadline: MonotonicClock.Instant) throws(KubernetesError) -> Exchange {
+        Exchange(try send(socket: path, method: method, target: target, body: body, deadline: deadline))
+    }
+
+    /// Sends a request and does not wait for the answer (for reports the sender has no use for).
+    public static func post(socket path: String, target: String, body: [UInt8], deadline: MonotonicClock.Instant) throws(KubernetesError) {
+        _ = try send(socket: path, method: "POST", target: target, body: body, deadline: deadline)
+    }
+
+    private static func send(socket path: String, method: String, target: String, body: [UInt8],
+                             deadline: MonotonicClock.Instant) throws(KubernetesError) -> UnixSocketConnection {
         let connection = try UnixSocketConnection(path: path, deadline: deadline)
         var request = "\(method) \(target) HTTP/1.1\r\nHost: istio-cni-agent\r\nConnection: close\r\n"
         if !body.isEmpty || method == "POST" {
             request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         }
         try connection.write(Array((request + "\r\n").utf8) + body)
-        let response = try HTTPResponse.read(from: connection)
-        return Answer(status: response.status, body: response.body)
+        return connection
     }
 }

@@ -16,7 +16,14 @@ struct AgentPodCache {
         case unavailable(String)
     }
 
-    func pod(namespace: String, name: String, uid: String?) -> Answer {
+    /// A question put to the agent; its answer is read with `answer(_:)` once the caller is ready.
+    enum Request {
+        case pending(LocalHTTP.Exchange)
+        case unavailable(String)
+    }
+
+    /// Sends the lookup and returns at once: the agent answers while the plugin prepares the netns.
+    func ask(namespace: String, name: String, uid: String?) -> Request {
         // The run dir is root-only; refuse a socket someone else could have put there.
         var status = stat()
         guard lstat(socketPath, &status) == 0 else { return .unavailable("no node agent socket at \(socketPath)") }
@@ -26,7 +33,20 @@ struct AgentPodCache {
         let deadline = MonotonicClock.now.adding(milliseconds: Int64(Self.catchUpMilliseconds) + 250)
         let target = AgentSocket.podTarget(namespace: namespace, name: name, uid: uid, waitMilliseconds: Self.catchUpMilliseconds)
         do throws(KubernetesError) {
-            let answer = try LocalHTTP.exchange(socket: socketPath, method: "GET", target: target, deadline: deadline)
+            return .pending(try LocalHTTP.start(socket: socketPath, method: "GET", target: target, deadline: deadline))
+        } catch {
+            return .unavailable("node agent: \(error.message)")
+        }
+    }
+
+    func answer(_ request: Request) -> Answer {
+        let exchange: LocalHTTP.Exchange
+        switch request {
+        case .unavailable(let reason): return .unavailable(reason)
+        case .pending(let sent): exchange = sent
+        }
+        do throws(KubernetesError) {
+            let answer = try exchange.answer()
             guard answer.status == 200 else {
                 return .unavailable("node agent answered \(answer.status)\(Self.reason(answer.body))")
             }

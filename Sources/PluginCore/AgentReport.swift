@@ -24,7 +24,7 @@ public enum AgentReport {
         ])
         if let errorMessage { report["error"] = .string(errorMessage) }
         let body = Array(JSONSerializer.serialize(.object(report)).utf8)
-        _ = try? LocalHTTP.exchange(socket: socket, method: "POST", target: AgentSocket.reportTarget, body: body,
-                                    deadline: MonotonicClock.now.adding(milliseconds: budgetMilliseconds))
+        try? LocalHTTP.post(socket: socket, target: AgentSocket.reportTarget, body: body,
+                            deadline: MonotonicClock.now.adding(milliseconds: budgetMilliseconds))
     }
 }

@@ -90,6 +90,23 @@ import TestSupport
         #expect(node.read("net.d/10-bridge.conflist")?.contains("istio-cni") == true)
     }
 
+    @Test func standaloneModeKeepsOrRemovesOnlyItsOwnFile() throws {
+        for deleteDaemonSet in [false, true] {
+            let node = try NodeFixture(chained: false)
+            let multus = #"{"cniVersion":"0.3.1","name":"multus-cni-network","type":"multus"}"#
+            try node.write("net.d/00-multus.conf", multus)
+            let emulator = try KubeEmulator(keyType: .ecdsaP256)
+            try registerAgentPod(emulator)
+            let agent = try installedAgent(node, emulator)
+            #expect(node.names("net.d") == ["00-multus.conf", "istio-cni.conf"])
+            if deleteDaemonSet { try emulator.store.delete(.daemonSets, namespace: "istio-system", name: "istio-cni-node") }
+            agent.terminate()
+            #expect(node.names("net.d") == (deleteDaemonSet ? ["00-multus.conf"] : ["00-multus.conf", "istio-cni.conf"]))
+            #expect(node.read("net.d/00-multus.conf") == multus, "Multus' own config is never touched")
+            #expect(node.names("bin").isEmpty == deleteDaemonSet)
+        }
+    }
+
     @Test func uninstallCommandRemovesEverything() throws {
         let node = try NodeFixture()
         try node.write("net.d/10-bridge.conflist", NodeFixture.bridgeList)

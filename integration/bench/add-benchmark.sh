@@ -1,43 +1,68 @@
 #!/usr/bin/env bash
-# ADD benchmark (issue target: plugin / iptables-restore <= 1.5 with the pod fetched over TLS).
-# Builds the installable plugin and a release API emulator, preloads a default sidecar pod, and runs
-# addbench: every sample in a fresh network namespace, plugin ADD vs pre-entered iptables-restore
-# --noflush and nft -f of the same rules, interleaved. Usage: add-benchmark.sh [SAMPLES] (default 300).
+# ADD benchmark. Targets: plugin / iptables-restore <= 1.5 with the pod fetched over TLS (issue 2),
+# <= 1.0 with the pod from the install-cni agent's cache (issue 3).
+# Builds the installable plugin, a release API emulator and a release agent, preloads a default sidecar
+# pod, and runs addbench: every sample in a fresh network namespace, plugin ADD (API and cache) vs a
+# pre-entered iptables-restore --noflush and nft -f of the same rules, interleaved.
+# Usage: add-benchmark.sh [SAMPLES] (default 300). Needs root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 samples=${1:-300}
 work=$(mktemp -d /tmp/istio-cni-bench.XXXXXX)
 emulator_pid=""
+agent_pid=""
 cleanup() {
-    [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+    for pid in $agent_pid $emulator_pid; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 cd "$root"
+export PATH=$PATH:/opt/swift/usr/bin
 scripts/build-dist.sh >/dev/null
-swift build -c release --product kube-emulator >/dev/null
+swift build -c release --product kube-emulator >/dev/null 2>&1
+swift build -c release --product install-cni >/dev/null 2>&1
 gcc -O2 -Wall -o "$work/addbench" integration/bench/addbench.c
 
 cat > "$work/pods.json" <<'JSON'
 [{"metadata": {"name": "web", "namespace": "default",
    "annotations": {"sidecar.istio.io/status": "{\"initContainers\":[\"istio-validation\"],\"containers\":[\"istio-proxy\"]}"}},
-  "spec": {"containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
+  "spec": {"nodeName": "node-a", "containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
            "initContainers": [{"name": "istio-validation"}]}}]
 JSON
 .build/release/kube-emulator --state-dir "$work/emulator" --key-type "${KEY_TYPE:-rsa}" --preload "$work/pods.json" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulator/port" ] && break; sleep 0.1; done
-mkdir -p "$work/run"
-cp "$work/emulator/kubeconfig" "$work/run/istio-cni-kubeconfig"
-cat > "$work/config.json" <<JSON
-{"cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "istio-cni", "cni_agent_run_dir": "$work/run",
+
+# Without an agent: the plugin reads the kubeconfig and asks the API.
+mkdir -p "$work/run-api"
+cp "$work/emulator/kubeconfig" "$work/run-api/istio-cni-kubeconfig"
+
+# With the agent: it writes the plugin's kubeconfig, watches this node's pods and serves them.
+mkdir -p "$work/agent/net.d" "$work/agent/bin" "$work/agent/sa" "$work/run-agent"
+cp "$work/emulator/token" "$work/emulator/ca.crt" "$work/agent/sa/"
+echo '{"cniVersion":"1.0.0","name":"bench","plugins":[{"type":"bridge"}]}' > "$work/agent/net.d/10-bench.conflist"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin MOUNTED_CNI_NET_DIR="$work/agent/net.d" CNI_BIN_DIR="$work/agent/bin" \
+    CNI_BIN_SOURCE_DIR="$root/dist" CNI_AGENT_RUN_DIR="$work/run-agent" SERVICE_ACCOUNT_DIR="$work/agent/sa" \
+    KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a \
+    POD_NAMESPACE=istio-system READINESS_PORT=18900 MONITORING_PORT=18914 LOG_LEVEL=warning \
+    .build/release/install-cni run 2>"$work/agent.log" &
+agent_pid=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18900/readyz 2>/dev/null | grep -q "pod cache: synced" && break; sleep 0.1; done
+
+config() {
+    cat <<JSON
+{"cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "istio-cni", "cni_agent_run_dir": "$1",
  "exclude_namespaces": ["kube-system"], "pod_namespace": "istio-system",
  "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/bench"}],
                 "ips": [{"interface": 0, "address": "203.0.113.6/24", "gateway": "203.0.113.1"}], "dns": {}}}
 JSON
+}
+config "$work/run-api" > "$work/config-api.json"
+config "$work/run-agent" > "$work/config-agent.json"
 
 echo "istio-cni ADD benchmark: $samples samples per variant, $(nproc) cores, kernel $(uname -r), emulator key ${KEY_TYPE:-rsa}"
-"$work/addbench" -n "$samples" -p "$root/dist/istio-cni" -c "$work/config.json" \
+"$work/addbench" -n "$samples" -p "$root/dist/istio-cni" -c "$work/config-api.json" -C "$work/config-agent.json" \
     -a "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web" \
     -i "$root/Tests/Fixtures/default-redirect.iptables" -f "$root/Tests/Fixtures/default-redirect.nft"
+echo "agent after the run: $(ps -o rss= -p "$agent_pid" | awk '{printf "%.1f MiB RSS", $1/1024}')"

@@ -1,12 +1,15 @@
 // addbench: how long one pod's redirect rules take to program, three ways, each sample in a brand-new
-// network namespace and the variants interleaved sample by sample (so machine noise hits all alike):
+// network namespace, the variants interleaved in a new random order each round with a 5 ms pause
+// before every sample (so machine noise and one sample's aftermath hit all variants alike):
 //   plugin   - the whole istio-cni ADD process, run from the node's namespace as a runtime runs it
-//              (config on stdin, CNI_* env, the pod fetched from the API emulator over TLS);
+//              (config on stdin, CNI_* env), twice: the pod fetched from the API emulator over TLS
+//              (-c CONFIG), and from the install-cni agent's pod cache over its Unix socket (-C CONFIG);
 //   restore  - `iptables-restore --noflush` (and legacy) of the same rules, started already inside the
 //              namespace, which is what Istio's plugin spawns after entering it;
 //   nft      - `nft -f` of the same rules as an inet table script, also pre-entered.
-// Prints n, failures, min/median/p90/p99/max per variant, the plugin/iptables-restore median ratio, and
-// the plugin's own breakdown (start-up, pod lookup, commit) parsed from its log line.
+// Prints n, failures, min/median/p90/p99/max per variant, the plugin/iptables-restore median ratios, and
+// the plugin's own breakdown (start-up, pod lookup, commit) parsed from its log line. A plugin sample
+// whose log does not name the expected pod source counts as a failure.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +24,9 @@
 
 extern char **environ;
 
-enum { PLUGIN, RESTORE, RESTORE_LEGACY, NFT, VARIANTS };
-static const char *variant_names[VARIANTS] = {"plugin ADD (whole process)", "iptables-restore --noflush",
-                                              "iptables-legacy-restore --noflush", "nft -f"};
+enum { PLUGIN, PLUGIN_CACHED, RESTORE, RESTORE_LEGACY, NFT, VARIANTS };
+static const char *variant_names[VARIANTS] = {"plugin ADD, pod from the API (TLS)", "plugin ADD, pod from the agent cache",
+                                              "iptables-restore --noflush", "iptables-legacy-restore --noflush", "nft -f"};
 
 static long long now_us(void) {
     struct timespec t;
@@ -70,12 +73,14 @@ static long long field(const char *text, const char *name) {
 
 int main(int argc, char **argv) {
     int samples = 200, option;
-    const char *plugin = NULL, *config = NULL, *cni_args = NULL, *iptables_rules = NULL, *nft_rules = NULL, *raw_path = NULL;
-    while ((option = getopt(argc, argv, "n:p:c:a:i:f:o:")) != -1) {
+    const char *plugin = NULL, *config = NULL, *cached_config = NULL, *cni_args = NULL, *iptables_rules = NULL, *nft_rules = NULL,
+               *raw_path = NULL;
+    while ((option = getopt(argc, argv, "n:p:c:C:a:i:f:o:")) != -1) {
         switch (option) {
         case 'n': samples = atoi(optarg); break;
         case 'p': plugin = optarg; break;
         case 'c': config = optarg; break;
+        case 'C': cached_config = optarg; break;
         case 'a': cni_args = optarg; break;
         case 'i': iptables_rules = optarg; break;
         case 'f': nft_rules = optarg; break;
@@ -83,26 +88,44 @@ int main(int argc, char **argv) {
         default: return 2;
         }
     }
-    if (!plugin || !config || !cni_args || !iptables_rules || !nft_rules) {
-        fprintf(stderr, "usage: addbench -p PLUGIN -c CONFIG.json -a CNI_ARGS -i RULES.iptables -f RULES.nft [-n N] [-o RAW.tsv]\n");
+    if (!plugin || !config || !cached_config || !cni_args || !iptables_rules || !nft_rules) {
+        fprintf(stderr, "usage: addbench -p PLUGIN -c CONFIG.json -C CACHED-CONFIG.json -a CNI_ARGS -i RULES.iptables -f RULES.nft [-n N] [-o RAW.tsv]\n");
         return 2;
     }
     int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     char stderr_path[] = "/tmp/addbench-stderr-XXXXXX";
     close(mkstemp(stderr_path));
-    double *wall[VARIANTS], *startup = calloc(samples, sizeof(double)), *lookup = calloc(samples, sizeof(double)),
-           *commit = calloc(samples, sizeof(double)), *inside = calloc(samples, sizeof(double));
+    // Per plugin variant: start-up, main() to pod known, the pod request itself, commit, main() to done.
+    double *wall[VARIANTS], *startup[2], *lookup[2], *request[2], *commit[2], *inside[2];
     int count[VARIANTS] = {0}, failures[VARIANTS] = {0};
     for (int v = 0; v < VARIANTS; v++) wall[v] = calloc(samples, sizeof(double));
+    for (int p = 0; p < 2; p++) {
+        startup[p] = calloc(samples, sizeof(double));
+        lookup[p] = calloc(samples, sizeof(double));
+        request[p] = calloc(samples, sizeof(double));
+        commit[p] = calloc(samples, sizeof(double));
+        inside[p] = calloc(samples, sizeof(double));
+    }
     FILE *raw = raw_path ? fopen(raw_path, "w") : NULL;
 
+    unsigned seed = 42;
     for (int i = 0; i < samples; i++) {
+        // A new random order each round: no variant always follows the one whose background work (the
+        // emulator closing a TLS connection, the agent printing a report) could still be running.
+        int order[VARIANTS];
+        for (int k = 0; k < VARIANTS; k++) order[k] = k;
+        for (int k = VARIANTS - 1; k > 0; k--) {
+            int j = rand_r(&seed) % (k + 1), t = order[k];
+            order[k] = order[j];
+            order[j] = t;
+        }
         for (int k = 0; k < VARIANTS; k++) {
-            int v = (i + k) % VARIANTS;  // rotate the order so no variant always runs right after another
+            int v = order[k];
+            usleep(5000);  // pods do not start back to back; let the previous sample's aftermath settle
             int ns = new_namespace(host);
             long long start, end;
             int status;
-            if (v == PLUGIN) {
+            if (v == PLUGIN || v == PLUGIN_CACHED) {
                 char netns[64], args[512], command[] = "CNI_COMMAND=ADD";
                 snprintf(netns, sizeof netns, "CNI_NETNS=/proc/%d/fd/%d", getpid(), ns);
                 snprintf(args, sizeof args, "CNI_ARGS=%s", cni_args);
@@ -110,18 +133,21 @@ int main(int argc, char **argv) {
                                 netns, args, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
                 char *plugin_argv[] = {(char *)plugin, NULL};
                 start = now_us();
-                status = run(plugin_argv, envp, config, stderr_path);
+                status = run(plugin_argv, envp, v == PLUGIN ? config : cached_config, stderr_path);
                 end = now_us();
                 char log[4096] = {0};
                 FILE *f = fopen(stderr_path, "r");
                 if (f) { size_t n = fread(log, 1, sizeof log - 1, f); log[n] = 0; fclose(f); }
                 long long main_entry = field(log, "main_entry_us="), lookup_us = field(log, "lookup_us="),
-                          commit_us = field(log, "commit_us="), total_us = field(log, "total_us=");
-                if (status == 0 && main_entry > 0) {
-                    startup[count[v]] = (main_entry - start) / 1000.0;
-                    lookup[count[v]] = lookup_us / 1000.0;
-                    commit[count[v]] = commit_us / 1000.0;
-                    inside[count[v]] = total_us / 1000.0;
+                          commit_us = field(log, "commit_us="), total_us = field(log, "total_us="),
+                          request_us = field(log, "pod_request_us=");
+                const char *source = v == PLUGIN ? "pod from the API server" : "pod from the node agent's cache";
+                if (status == 0 && main_entry > 0 && strstr(log, source)) {
+                    startup[v][count[v]] = (main_entry - start) / 1000.0;
+                    lookup[v][count[v]] = lookup_us / 1000.0;
+                    request[v][count[v]] = request_us / 1000.0;
+                    commit[v][count[v]] = commit_us / 1000.0;
+                    inside[v][count[v]] = total_us / 1000.0;
                 } else {
                     if (failures[v] == 0) fprintf(stderr, "plugin failed (status %d): %s\n", status, log);
                     status = status ? status : 1;
@@ -151,16 +177,20 @@ int main(int argc, char **argv) {
                quantile(wall[v], count[v], 0), quantile(wall[v], count[v], 0.5), quantile(wall[v], count[v], 0.9),
                quantile(wall[v], count[v], 0.99), quantile(wall[v], count[v], 1));
     }
-    int n = count[PLUGIN];
-    qsort(startup, n, sizeof(double), compare);
-    qsort(lookup, n, sizeof(double), compare);
-    qsort(commit, n, sizeof(double), compare);
-    qsort(inside, n, sizeof(double), compare);
-    printf("\nplugin breakdown, median (p99) ms: start-up %.2f (%.2f), pod lookup over TLS %.2f (%.2f), "
-           "netns + nftables commit %.2f (%.2f), main() to done %.2f (%.2f)\n",
-           quantile(startup, n, 0.5), quantile(startup, n, 0.99), quantile(lookup, n, 0.5), quantile(lookup, n, 0.99),
-           quantile(commit, n, 0.5), quantile(commit, n, 0.99), quantile(inside, n, 0.5), quantile(inside, n, 0.99));
     double restore = quantile(wall[RESTORE], count[RESTORE], 0.5);
-    printf("ratio plugin / iptables-restore (medians): %.2f\n", restore > 0 ? quantile(wall[PLUGIN], n, 0.5) / restore : 0);
-    return failures[PLUGIN] ? 1 : 0;
+    for (int p = 0; p < 2; p++) {
+        int n = count[p];
+        qsort(startup[p], n, sizeof(double), compare);
+        qsort(lookup[p], n, sizeof(double), compare);
+        qsort(request[p], n, sizeof(double), compare);
+        qsort(commit[p], n, sizeof(double), compare);
+        qsort(inside[p], n, sizeof(double), compare);
+        printf("\n%s, median (p99) ms: start-up %.2f (%.2f), main() to pod known %.2f (%.2f) of which the pod request %.2f (%.2f), "
+               "netns + nftables commit %.2f (%.2f), main() to done %.2f (%.2f)\n", variant_names[p],
+               quantile(startup[p], n, 0.5), quantile(startup[p], n, 0.99), quantile(lookup[p], n, 0.5), quantile(lookup[p], n, 0.99),
+               quantile(request[p], n, 0.5), quantile(request[p], n, 0.99),
+               quantile(commit[p], n, 0.5), quantile(commit[p], n, 0.99), quantile(inside[p], n, 0.5), quantile(inside[p], n, 0.99));
+        printf("ratio to iptables-restore (medians): %.2f\n", restore > 0 ? quantile(wall[p], n, 0.5) / restore : 0);
+    }
+    return failures[PLUGIN] || failures[PLUGIN_CACHED] ? 1 : 0;
 }

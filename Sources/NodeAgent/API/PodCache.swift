@@ -92,6 +92,12 @@ public final class PodCache: Sendable {
         return isSynced ? .notFound : .notSynced
     }
 
+    /// The pod if it is cached now (with this `uid`, if given); never waits.
+    public func cached(namespace: String, name: String, uid: String?) -> [UInt8]? {
+        guard case .found(let pod)? = current(namespace + "/" + name, uid: uid) else { return nil }
+        return pod
+    }
+
     private func current(_ key: String, uid: String?) -> Lookup? {
         state.withLock { state in
             guard let entry = state.pods[key], Self.matches(entry, uid: uid) else { return nil }

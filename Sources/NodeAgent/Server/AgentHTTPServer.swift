@@ -27,11 +27,23 @@ public struct AgentAnswer: Sendable {
     }
 }
 
-public typealias AgentRoute = @Sendable (AgentRequest) async -> AgentAnswer
+/// How a server answers: `immediate` runs on the connection's event loop and answers at once when it
+/// can (no thread hop: the plugin waits on these answers during pod start-up); otherwise `deferred`
+/// runs as a task (waiting for the pod cache, say).
+public struct AgentRoute: Sendable {
+    let immediate: @Sendable (AgentRequest) -> AgentAnswer?
+    let deferred: @Sendable (AgentRequest) async -> AgentAnswer
+
+    public init(immediate: @escaping @Sendable (AgentRequest) -> AgentAnswer?,
+                deferred: @escaping @Sendable (AgentRequest) async -> AgentAnswer = { _ in AgentAnswer(status: 404, "not found\n") }) {
+        self.immediate = immediate
+        self.deferred = deferred
+    }
+}
 
 /// Small HTTP/1.1 servers for the agent: health and readiness, metrics, and the plugin's Unix socket.
 public enum AgentHTTPServer {
-    public static func listen(host: String, port: Int, route: @escaping AgentRoute) async throws -> Channel {
+    public static func listen(host: String, port: Int, route: AgentRoute) async throws -> Channel {
         try await bootstrap(route: route, requireRootPeer: false)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port).get()
@@ -39,14 +51,14 @@ public enum AgentHTTPServer {
 
     /// Serves on a Unix socket created with mode 0600, and hangs up on any peer that is not root: the
     /// socket hands out pod specs and accepts log lines for `kubectl logs`.
-    public static func listen(unixSocket path: String, route: @escaping AgentRoute) async throws -> Channel {
+    public static func listen(unixSocket path: String, route: AgentRoute) async throws -> Channel {
         let channel = try await bootstrap(route: route, requireRootPeer: true)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         try FileSystem.setMode(path, 0o600)
         return channel
     }
 
-    private static func bootstrap(route: @escaping AgentRoute, requireRootPeer: Bool) -> ServerBootstrap {
+    private static func bootstrap(route: AgentRoute, requireRootPeer: Bool) -> ServerBootstrap {
         ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
@@ -93,7 +105,7 @@ final class RouteHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(route: @escaping AgentRoute) {
+    init(route: AgentRoute) {
         self.route = route
     }
 
@@ -113,9 +125,13 @@ final class RouteHandler: ChannelInboundHandler {
             self.head = nil
             let (path, query) = Self.split(head.uri)
             let request = AgentRequest(method: head.method.rawValue, path: path, query: query, body: body)
+            if let answer = route.immediate(request) {
+                write(answer, for: head, context: context)
+                return
+            }
             let route = route
             let promise = context.eventLoop.makePromise(of: AgentAnswer.self)
-            promise.completeWithTask { await route(request) }
+            promise.completeWithTask { await route.deferred(request) }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             promise.futureResult.whenSuccess { answer in
                 let (handler, context) = bound.value

@@ -6,7 +6,7 @@ import PluginCore
 enum AgentRoutes {
     /// :8000 — `/healthz` while the process runs; `/readyz` only while everything is installed.
     static func health(status: AgentStatus) -> AgentRoute {
-        { request in
+        AgentRoute { request in
             switch request.path {
             case "/healthz": AgentAnswer(status: 200, "ok\n")
             case "/readyz": AgentAnswer(status: status.isReady ? 200 : 503, status.report)
@@ -17,34 +17,47 @@ enum AgentRoutes {
 
     /// MONITORING_PORT — Prometheus text exposition.
     static func metrics(_ metrics: AgentMetrics) -> AgentRoute {
-        { request in
+        AgentRoute { request in
             guard request.path == "/metrics" else { return AgentAnswer(status: 404, "not found\n") }
             return AgentAnswer(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
         }
     }
 
-    /// The run dir's socket — the plugin's pod lookups and its reports.
+    /// The run dir's socket — the plugin's pod lookups and its reports. A cached pod and a report are
+    /// answered on the event loop; only a pod the cache has not seen yet waits, as a task.
     static func pluginSocket(cache: PodCache, relay: PluginReportRelay) -> AgentRoute {
-        { request in
-            if request.method == "GET", request.path.hasPrefix("/v1/pods/") {
-                let parts = request.path.dropFirst("/v1/pods/".count).split(separator: "/")
-                guard parts.count == 2 else { return AgentAnswer(status: 400, "expected /v1/pods/NAMESPACE/NAME\n") }
-                let wait = min(max(Int(request.query["waitMilliseconds"] ?? "") ?? 0, 0), 5000)
-                switch await cache.lookup(namespace: String(parts[0]), name: String(parts[1]), uid: request.query["uid"], waitMilliseconds: wait) {
-                case .found(let pod):
+        AgentRoute(immediate: { request in
+            if request.method == "GET", let (namespace, name) = podKey(request.path) {
+                if let pod = cache.cached(namespace: namespace, name: name, uid: request.query["uid"]) {
                     return AgentAnswer(status: 200, contentType: "application/json", body: pod)
-                case .notFound:
-                    return notFound("the node agent has not seen pod \(parts[0])/\(parts[1])\(request.query["uid"].map { " with uid \($0)" } ?? "")")
-                case .notSynced:
-                    return AgentAnswer(status: 503, contentType: "application/json",
-                                       body: Array(#"{"message":"the node agent's pod cache is not synced yet"}"#.utf8))
                 }
+                return nil
             }
             if request.method == "POST", request.path == AgentSocket.reportTarget {
-                return relay.accept(request.body) ? AgentAnswer(status: 204, "") : AgentAnswer(status: 400, "not a plugin report\n")
+                return relay.enqueue(request.body) ? AgentAnswer(status: 204, "") : AgentAnswer(status: 400, "not a plugin report\n")
             }
+            if request.method == "GET", request.path.hasPrefix("/v1/pods/") { return AgentAnswer(status: 400, "expected /v1/pods/NAMESPACE/NAME\n") }
             return AgentAnswer(status: 404, "not found\n")
-        }
+        }, deferred: { request in
+            guard let (namespace, name) = podKey(request.path) else { return AgentAnswer(status: 404, "not found\n") }
+            let wait = min(max(Int(request.query["waitMilliseconds"] ?? "") ?? 0, 0), 5000)
+            switch await cache.lookup(namespace: namespace, name: name, uid: request.query["uid"], waitMilliseconds: wait) {
+            case .found(let pod):
+                return AgentAnswer(status: 200, contentType: "application/json", body: pod)
+            case .notFound:
+                return notFound("the node agent has not seen pod \(namespace)/\(name)\(request.query["uid"].map { " with uid \($0)" } ?? "")")
+            case .notSynced:
+                return AgentAnswer(status: 503, contentType: "application/json",
+                                   body: Array(#"{"message":"the node agent's pod cache is not synced yet"}"#.utf8))
+            }
+        })
+    }
+
+    private static func podKey(_ path: String) -> (String, String)? {
+        guard path.hasPrefix("/v1/pods/") else { return nil }
+        let parts = path.dropFirst("/v1/pods/".count).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
     }
 
     private static func notFound(_ message: String) -> AgentAnswer {
@@ -54,14 +67,38 @@ enum AgentRoutes {
 }
 
 /// Prints what the plugin reports (so `kubectl logs` of the agent explains every pod) and records its
-/// duration in the plugin-duration histogram.
-struct PluginReportRelay: Sendable {
+/// duration in the plugin-duration histogram. Reports are taken in on the event loop and printed in
+/// arrival order by one task, so logging never delays the plugin.
+final class PluginReportRelay: Sendable {
     let logger: Logger
     let metrics: AgentMetrics
+    private let queue: AsyncStream<JSONValue>.Continuation
 
-    func accept(_ body: [UInt8]) -> Bool {
-        guard let report = try? JSONParser.parse(body), let command = report["command"]?.stringValue,
-              let outcome = report["outcome"]?.stringValue else { return false }
+    init(logger: Logger, metrics: AgentMetrics) {
+        self.logger = logger
+        self.metrics = metrics
+        let (reports, queue) = AsyncStream.makeStream(of: JSONValue.self, bufferingPolicy: .bufferingNewest(4096))
+        self.queue = queue
+        Task { [logger, metrics] in
+            for await report in reports { Self.print(report, logger: logger, metrics: metrics) }
+        }
+    }
+
+    deinit {
+        queue.finish()
+    }
+
+    /// False when the body is not a report.
+    func enqueue(_ body: [UInt8]) -> Bool {
+        guard let report = try? JSONParser.parse(body), report["command"]?.stringValue != nil, report["outcome"]?.stringValue != nil else {
+            return false
+        }
+        queue.yield(report)
+        return true
+    }
+
+    private static func print(_ report: JSONValue, logger: Logger, metrics: AgentMetrics) {
+        guard let command = report["command"]?.stringValue, let outcome = report["outcome"]?.stringValue else { return }
         var metadata: Logger.Metadata = ["source": "plugin", "command": .string(command), "outcome": .string(outcome)]
         if let pod = report["pod"]?.stringValue { metadata["pod"] = .string(pod) }
         if let container = report["containerID"]?.stringValue { metadata["container"] = .string(String(container.prefix(12))) }
@@ -78,6 +115,5 @@ struct PluginReportRelay: Sendable {
             }
         }
         if let error = report["error"]?.stringValue { logger.error("plugin: \(command) failed: \(error)", metadata: metadata) }
-        return true
     }
 }
