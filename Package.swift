@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "PluginCore", "Interception", "JSON", "CUnixSocketShim",
+                "PluginCore", "Interception", "Kubernetes", "JSON", "CUnixSocketShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

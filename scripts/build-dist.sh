@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build -c release --static-swift-stdlib --product istio-cni
+swift build -c release --static-swift-stdlib --disable-local-rpath --product istio-cni
 rm -rf dist
 mkdir -p dist/istio-cni-libs
 install -m 0755 .build/release/istio-cni dist/istio-cni

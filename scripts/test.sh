@@ -12,6 +12,8 @@ swift build --build-tests
 scripts/build-dist.sh
 # The podman chain runs netprobe inside a container rootfs, so it must not need the Swift runtime.
 swift build -c release --static-swift-stdlib --product netprobe
-ISTIO_CNI_PLUGIN=$PWD/dist/istio-cni swift test --skip-build "$@"
+# The tests run the installable plugin, and the debug agent and emulator this build just made.
+ISTIO_CNI_PLUGIN=$PWD/dist/istio-cni INSTALL_CNI=$PWD/.build/debug/install-cni KUBE_EMULATOR=$PWD/.build/debug/kube-emulator \
+    swift test --skip-build "$@"
 leftover=$(ip netns list | awk '$1 ~ /^icni-/ { print $1 }')
 [ -z "$leftover" ] || { echo "test: namespaces left behind: $leftover" >&2; exit 1; }

@@ -6,12 +6,12 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "CUnixSocketShim.h"
 
-_Static_assert(sizeof(cunix_peer_credentials) == sizeof(struct ucred), "cunix_peer_credentials mirrors struct ucred");
 
 static long long monotonic_us(void) {
     struct timespec now;
@@ -83,10 +83,40 @@ void cunix_close(int fd) {
     close(fd);
 }
 
-int cunix_peer_credentials_level(void) {
-    return SOL_SOCKET;
+int cunix_listen(const char *path, int backlog) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    size_t length = strlen(path);
+    if (length >= sizeof address.sun_path) return -ENAMETOOLONG;
+    memcpy(address.sun_path, path, length + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    unlink(path);
+    // Created with no permissions for anyone but root, so no window exists in which others could connect.
+    mode_t old = umask(0177);
+    int bound = bind(fd, (struct sockaddr *)&address, sizeof address);
+    int error = errno;
+    umask(old);
+    if (bound != 0 || listen(fd, backlog) != 0) {
+        if (bound == 0) error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
 }
 
-int cunix_peer_credentials_name(void) {
-    return SO_PEERCRED;
+int cunix_accept(int listen_fd, int wake_fd, int timeout_ms) {
+    struct pollfd fds[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+    int ready = poll(fds, 2, timeout_ms);
+    if (ready < 0) return errno == EINTR ? -EAGAIN : -errno;
+    if (ready == 0) return -EAGAIN;
+    if (fds[1].revents) return -ECANCELED;
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
+long cunix_peer_uid(int fd) {
+    struct ucred credentials;
+    socklen_t size = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0) return -errno;
+    return (long)credentials.uid;
 }

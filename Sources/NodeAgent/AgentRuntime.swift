@@ -26,8 +26,8 @@ public enum AgentRuntime {
             channels.append(try await AgentHTTPServer.listen(host: "0.0.0.0", port: configuration.monitoringPort, route: AgentRoutes.metrics(metrics)))
         }
         let socketPath = AgentSocket.path(runDirectory: configuration.runDirectory)
-        channels.append(try await AgentHTTPServer.listen(unixSocket: socketPath, route: AgentRoutes.pluginSocket(
-            cache: cache, relay: PluginReportRelay(logger: logger, metrics: metrics))))
+        let pluginSocket = try PluginSocketServer(path: socketPath, route: AgentRoutes.pluginSocket(
+            cache: cache, relay: PluginReportRelay(logger: logger, metrics: metrics)))
         logger.info("serving the plugin on \(socketPath); readiness on :\(configuration.readinessPort), metrics on :\(configuration.monitoringPort)")
 
         var services: [any Service] = [InstallController(installer: installer, status: status, logger: logger)]
@@ -49,6 +49,7 @@ public enum AgentRuntime {
             for path in installer.uninstall().removed { logger.info("removed \(path)") }
         }
         for channel in channels { try? await channel.close() }
+        pluginSocket.stop()
         try? FileSystem.remove(socketPath)
         if let api {
             // TLS waits up to 5 s for the server's close_notify on the cut watch connection; the

@@ -18,15 +18,14 @@ long cunix_read(int fd, unsigned char *buffer, size_t length, long long deadline
 
 void cunix_close(int fd);
 
-/// The credentials of a connected peer, laid out as the kernel's struct ucred (SO_PEERCRED).
-typedef struct {
-    int pid;
-    unsigned int uid;
-    unsigned int gid;
-} cunix_peer_credentials;
+/// Creates a listening stream socket at `path` (an old socket file there is replaced), mode 0600.
+int cunix_listen(const char *path, int backlog);
 
-/// SO_PEERCRED of a connected Unix socket, as the socket option level and name to ask for.
-int cunix_peer_credentials_level(void);
-int cunix_peer_credentials_name(void);
+/// Waits up to `timeout_ms` for a connection on `listen_fd` or a byte on `wake_fd`. Returns the new
+/// connection (non-blocking, close-on-exec), -EAGAIN on timeout, -ECANCELED when woken, or -errno.
+int cunix_accept(int listen_fd, int wake_fd, int timeout_ms);
+
+/// The user id of the process at the other end of a connected Unix socket (SO_PEERCRED), or -errno.
+long cunix_peer_uid(int fd);
 
 #endif

@@ -72,10 +72,6 @@ enum FileSystem {
         guard mkdir(path, mode_t(mode)) == 0 || errno == EEXIST else { throw FileSystemError(operation: "mkdir", path: path, errno: errno) }
     }
 
-    static func setMode(_ path: String, _ mode: UInt32) throws(FileSystemError) {
-        guard chmod(path, mode_t(mode)) == 0 else { throw FileSystemError(operation: "chmod", path: path, errno: errno) }
-    }
-
     static func rename(_ from: String, _ to: String) throws(FileSystemError) {
         guard Glibc.rename(from, to) == 0 else { throw FileSystemError(operation: "rename", path: "\(from) -> \(to)", errno: errno) }
     }

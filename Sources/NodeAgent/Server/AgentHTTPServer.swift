@@ -1,4 +1,3 @@
-import CUnixSocketShim
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -41,58 +40,19 @@ public struct AgentRoute: Sendable {
     }
 }
 
-/// Small HTTP/1.1 servers for the agent: health and readiness, metrics, and the plugin's Unix socket.
+/// Small HTTP/1.1 servers for the agent: health and readiness, metrics.
 public enum AgentHTTPServer {
     public static func listen(host: String, port: Int, route: AgentRoute) async throws -> Channel {
-        try await bootstrap(route: route, requireRootPeer: false)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port).get()
-    }
-
-    /// Serves on a Unix socket created with mode 0600, and hangs up on any peer that is not root: the
-    /// socket hands out pod specs and accepts log lines for `kubectl logs`.
-    public static func listen(unixSocket path: String, route: AgentRoute) async throws -> Channel {
-        let channel = try await bootstrap(route: route, requireRootPeer: true)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        try FileSystem.setMode(path, 0o600)
-        return channel
-    }
-
-    private static func bootstrap(route: AgentRoute, requireRootPeer: Bool) -> ServerBootstrap {
-        ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if requireRootPeer { try channel.pipeline.syncOperations.addHandler(RootPeerGate()) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(RouteHandler(route: route))
                 }
             }
-    }
-}
-
-/// Closes connections from peers other than root (SO_PEERCRED), before any byte is read.
-final class RootPeerGate: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
-    func channelActive(context: ChannelHandlerContext) {
-        let channel = context.channel
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        if let provider = channel as? SocketOptionProvider {
-            let credentials: EventLoopFuture<cunix_peer_credentials> = provider.unsafeGetSocketOption(
-                level: SocketOptionLevel(cunix_peer_credentials_level()), name: SocketOptionName(cunix_peer_credentials_name()))
-            credentials.whenComplete { result in
-                let (gate, context) = loopBound.value
-                if case .success(let peer) = result, peer.uid == 0 {
-                    context.pipeline.syncOperations.removeHandler(gate, promise: nil)
-                    context.fireChannelActive()
-                } else {
-                    context.close(promise: nil)
-                }
-            }
-        } else {
-            context.close(promise: nil)
-        }
+            .bind(host: host, port: port).get()
     }
 }
 
