@@ -2,44 +2,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A request as the agent's routes see it.
-public struct AgentRequest: Sendable {
-    public let method: String
-    public let path: String
-    public let query: [String: String]
-    public let body: [UInt8]
-}
-
-public struct AgentAnswer: Sendable {
-    public let status: Int
-    public let contentType: String
-    public let body: [UInt8]
-
-    public init(status: Int, contentType: String = "text/plain; charset=utf-8", _ text: String) {
-        self.init(status: status, contentType: contentType, body: Array(text.utf8))
-    }
-
-    public init(status: Int, contentType: String, body: [UInt8]) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-    }
-}
-
-/// How a server answers: `immediate` runs on the connection's event loop and answers at once when it
-/// can (no thread hop: the plugin waits on these answers during pod start-up); otherwise `deferred`
-/// runs as a task (waiting for the pod cache, say).
-public struct AgentRoute: Sendable {
-    let immediate: @Sendable (AgentRequest) -> AgentAnswer?
-    let deferred: @Sendable (AgentRequest) async -> AgentAnswer
-
-    public init(immediate: @escaping @Sendable (AgentRequest) -> AgentAnswer?,
-                deferred: @escaping @Sendable (AgentRequest) async -> AgentAnswer = { _ in AgentAnswer(status: 404, "not found\n") }) {
-        self.immediate = immediate
-        self.deferred = deferred
-    }
-}
-
 /// Small HTTP/1.1 servers for the agent: health and readiness, metrics.
 public enum AgentHTTPServer {
     public static func listen(host: String, port: Int, route: AgentRoute) async throws -> Channel {
@@ -83,7 +45,7 @@ final class RouteHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let (path, query) = Self.split(head.uri)
+            let (path, query) = AgentRequest.split(head.uri)
             let request = AgentRequest(method: head.method.rawValue, path: path, query: query, body: body)
             if let answer = route.immediate(request) {
                 write(answer, for: head, context: context)
@@ -114,17 +76,5 @@ final class RouteHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
-    }
-
-    static func split(_ uri: String) -> (String, [String: String]) {
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var query: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                query[String(kv[0])] = kv.count == 2 ? String(kv[1]) : ""
-            }
-        }
-        return (String(parts[0]), query)
     }
 }

@@ -30,7 +30,7 @@ struct LocalRequest: Equatable {
         }
         let bodyStart = headEnd + 4
         guard bytes.count >= bodyStart + length else { return nil }
-        let (path, query) = RouteHandler.split(String(requestLine[1]))
+        let (path, query) = AgentRequest.split(String(requestLine[1]))
         return LocalRequest(method: String(requestLine[0]), path: path, query: query, body: Array(bytes[bodyStart..<(bodyStart + length)]))
     }
 
