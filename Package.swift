@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "PluginCore", "Interception", "Kubernetes", "JSON", "CUnixSocketShim",
+                "PluginCore", "Interception", "Kubernetes", "NFTables", "JSON", "CUnixSocketShim", "CSocketShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,6 +98,7 @@ let package = Package(
             name: "KubeEmulator",
             dependencies: [
                 "JSON",
+                "Kubernetes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,6 +110,7 @@ let package = Package(
         ),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "JSON"]),
         .executableTarget(name: "netprobe", dependencies: ["CSocketShim"]),
+        .executableTarget(name: "repair-benchmark", dependencies: ["KubeEmulator", "JSON", "TestSupport"]),
         .target(name: "CSpawnShim", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "TestSupport", dependencies: ["JSON", "KubeEmulator", "CSpawnShim"]),
 

@@ -140,7 +140,7 @@ say "install-cni: the node agent installs the plugin and chains it into istio-ch
 nsenter --net=/run/netns/$host_ns env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     MOUNTED_CNI_NET_DIR="$work/net.d" CNI_BIN_DIR="$work/cni-bin" CNI_BIN_SOURCE_DIR="$work/image-bin" \
     CNI_AGENT_RUN_DIR="$work/run" SERVICE_ACCOUNT_DIR="$work/sa" KUBERNETES_SERVICE_HOST=127.0.0.1 \
-    KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a POD_NAMESPACE=istio-system \
+    KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a REPAIR_NODE_NAME=node-a POD_NAMESPACE=istio-system \
     EXCLUDE_NAMESPACES=kube-system READINESS_PORT=18000 MONITORING_PORT=18014 \
     "$agent_bin" run >"$work/agent.log" 2>&1 &
 agent_pid=$!

@@ -96,23 +96,34 @@ int csock_peer(int fd, char *text, size_t length) {
     return format_address(&address, text, length);
 }
 
-int csock_connect(const char *host, unsigned short port, int type, int timeout_ms) {
-    struct addrinfo hints = {0}, *result = NULL;
+int csock_connect_from(const char *source, const char *host, unsigned short port, int type, int timeout_ms) {
+    struct addrinfo hints = {0}, *result = NULL, *local = NULL;
     hints.ai_flags = AI_NUMERICHOST;
     hints.ai_socktype = type == CSOCK_UDP ? SOCK_DGRAM : SOCK_STREAM;
     char service[8];
     snprintf(service, sizeof service, "%u", port);
     if (getaddrinfo(host, service, &hints, &result) != 0 || !result) return -EINVAL;
+    if (source && (getaddrinfo(source, "0", &hints, &local) != 0 || !local || local->ai_family != result->ai_family)) {
+        freeaddrinfo(result);
+        if (local) freeaddrinfo(local);
+        return -EINVAL;
+    }
     int fd = socket(result->ai_family, result->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) { freeaddrinfo(result); return -errno; }
+    if (fd < 0) { freeaddrinfo(result); if (local) freeaddrinfo(local); return -errno; }
     struct timeval timeout = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    int status = connect(fd, result->ai_addr, result->ai_addrlen);
+    int status = local ? bind(fd, local->ai_addr, local->ai_addrlen) : 0;
+    if (status == 0) status = connect(fd, result->ai_addr, result->ai_addrlen);
     int error = errno;
     freeaddrinfo(result);
+    if (local) freeaddrinfo(local);
     if (status != 0) { close(fd); return error == EINPROGRESS ? -ETIMEDOUT : -error; }
     return fd;
+}
+
+int csock_connect(const char *host, unsigned short port, int type, int timeout_ms) {
+    return csock_connect_from(NULL, host, port, type, timeout_ms);
 }
 
 int csock_answer_datagram(int fd, const char *reply, char *from, size_t from_length) {

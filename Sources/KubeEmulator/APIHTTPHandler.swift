@@ -35,7 +35,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let authorized = services.accepts(head.headers["authorization"].first)
         services.record(RecordedRequest(method: head.method.rawValue, path: head.uri, authorized: authorized,
-                                        userAgent: head.headers["user-agent"].first ?? ""))
+                                        userAgent: head.headers["user-agent"].first ?? "", body: body))
         switch services.faults.next() {
         case .hang?:
             return
@@ -59,7 +59,8 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(context: context, head: head, status: 401, body: Array(APIStatus.unauthorized.json.description.utf8))
             return
         }
-        switch services.router.route(method: head.method.rawValue, target: head.uri, body: body) {
+        switch services.router.route(method: head.method.rawValue, target: head.uri,
+                                           contentType: head.headers["content-type"].first, body: body) {
         case .response(let response):
             write(context: context, head: head, status: response.status, body: response.body)
         case .watch(let request):

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Kubernetes
 import Synchronization
 
 /// The emulator's object storage: every change bumps one global `resourceVersion` (as etcd's revision
@@ -90,6 +91,11 @@ public final class APIObjectStore: Sendable {
         return object
     }
 
+    /// Every object of a type, in namespace and name order.
+    public func objects(_ resource: ResourceType) -> [JSONValue] {
+        list(resource, namespace: nil, selector: .everything).items
+    }
+
     /// Objects of a type (in one namespace, or all), in name order, and the list's resourceVersion.
     func list(_ resource: ResourceType, namespace: String?, selector: ObjectSelector) -> (items: [JSONValue], resourceVersion: Int) {
         state.withLock { state in
@@ -105,10 +111,22 @@ public final class APIObjectStore: Sendable {
     @discardableResult
     public func update(_ resource: ResourceType, namespace: String?, name: String,
                        _ update: (inout JSONObject) -> Void) throws(APIStatus) -> JSONValue {
+        try modify(resource, namespace: namespace, name: name) { current throws(APIStatus) in
+            var body = current
+            update(&body)
+            return body
+        }
+    }
+
+    /// Replaces an object with `transform(stored copy)` under the store's lock, so the transform sees
+    /// the version it replaces (what resourceVersion preconditions need); bumps its resourceVersion.
+    func modify(_ resource: ResourceType, namespace: String?, name: String,
+                _ transform: (JSONObject) throws(APIStatus) -> JSONObject) throws(APIStatus) -> JSONValue {
         let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
         let result: Result<JSONValue, APIStatus> = state.withLock { state in
-            guard var body = state.objects[key]?.value.objectValue else { return .failure(.notFound(resource.plural, name)) }
-            update(&body)
+            guard let current = state.objects[key]?.value.objectValue else { return .failure(.notFound(resource.plural, name)) }
+            var body: JSONObject
+            do throws(APIStatus) { body = try transform(current) } catch { return .failure(error) }
             state.resourceVersion += 1
             var metadata = body["metadata"]?.objectValue ?? JSONObject()
             metadata["resourceVersion"] = .string(String(state.resourceVersion))
@@ -121,15 +139,19 @@ public final class APIObjectStore: Sendable {
         return try result.get()
     }
 
+    /// Deletes an object; `precondition` sees it first and may refuse (DeleteOptions.preconditions).
     @discardableResult
-    public func delete(_ resource: ResourceType, namespace: String?, name: String) throws(APIStatus) -> JSONValue {
+    public func delete(_ resource: ResourceType, namespace: String?, name: String,
+                       precondition: (JSONValue) throws(APIStatus) -> Void = { _ throws(APIStatus) in }) throws(APIStatus) -> JSONValue {
         let key = ObjectKey(resource: resource, namespace: resource.namespaced ? namespace ?? "default" : "", name: name)
         let result: Result<JSONValue, APIStatus> = state.withLock { state in
-            guard let removed = state.objects.removeValue(forKey: key) else { return .failure(.notFound(resource.plural, name)) }
+            guard let existing = state.objects[key] else { return .failure(.notFound(resource.plural, name)) }
+            do throws(APIStatus) { try precondition(existing.value) } catch { return .failure(error) }
+            state.objects.removeValue(forKey: key)
             state.resourceVersion += 1
             // The API server stamps the deletion's resourceVersion on the DELETED object, so a client
             // resuming from the last object it saw does not replay the deletion.
-            var body = removed.value.objectValue ?? JSONObject()
+            var body = existing.value.objectValue ?? JSONObject()
             var metadata = body["metadata"]?.objectValue ?? JSONObject()
             metadata["resourceVersion"] = .string(String(state.resourceVersion))
             body["metadata"] = .object(metadata)
@@ -174,6 +196,12 @@ public final class APIObjectStore: Sendable {
             state.subscribers[id] = onChange
             return (backlog, id)
         }
+    }
+
+    /// Calls `onChange` with every later change, in order, under the store's lock (it must not block
+    /// or call back into the store). For benchmarks that time what clients do.
+    public func observe(_ onChange: @escaping @Sendable (Change) -> Void) {
+        _ = subscribe(after: currentResourceVersion, onChange)
     }
 
     func unsubscribe(_ subscription: Int) {

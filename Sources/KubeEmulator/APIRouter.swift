@@ -1,4 +1,5 @@
 import JSON
+import Kubernetes
 
 /// Maps a request to the object store the way the API server's REST layer does.
 struct APIRouter: Sendable {
@@ -25,26 +26,26 @@ struct APIRouter: Sendable {
 
     let store: APIObjectStore
 
-    func route(method: String, target: String, body: [UInt8]) -> Outcome {
+    func route(method: String, target: String, contentType: String? = nil, body: [UInt8]) -> Outcome {
         do throws(APIStatus) {
             let (path, query) = Self.splitTarget(target)
             let route = try Route(path: path)
-            if method == "GET", route.name == nil, let watch = query["watch"], watch == "1" || watch == "true" {
+            if method == "GET", route.name == nil, route.subresource == nil, let watch = query["watch"], watch == "1" || watch == "true" {
                 return .watch(try WatchRequest(resource: route.resource, namespace: route.namespace, query: query))
             }
         } catch {
             return .response(Response(status: error.code, body: error.json))
         }
-        return .response(handle(method: method, target: target, body: body))
+        return .response(handle(method: method, target: target, contentType: contentType, body: body))
     }
 
-    func handle(method: String, target: String, body: [UInt8]) -> Response {
+    func handle(method: String, target: String, contentType: String? = nil, body: [UInt8]) -> Response {
         do throws(APIStatus) {
             let (path, query) = Self.splitTarget(target)
             let route = try Route(path: path)
             switch (method, route.name) {
             case ("GET", nil):
-                let selector = try ObjectSelector(labelSelector: query["labelSelector"], fieldSelector: query["fieldSelector"])
+                let selector = try ObjectSelector.from(query)
                 let (items, version) = store.list(route.resource, namespace: route.namespace, selector: selector)
                 return Response(status: 200, body: .object(JSONObject([
                     ("kind", .string(route.resource.kind + "List")), ("apiVersion", .string(route.resource.apiVersion)),
@@ -53,12 +54,13 @@ struct APIRouter: Sendable {
                 ])))
             case ("GET", let name?):
                 return Response(status: 200, encoded: try store.encoded(route.resource, namespace: route.namespace, name: name))
-            case ("POST", nil):
+            case ("POST", nil) where route.subresource == nil:
                 guard let object = try? JSONParser.parse(body) else { throw APIStatus.badRequest("request body is not JSON") }
                 return Response(status: 201, body: try store.create(route.resource, namespace: route.namespace, object))
-            case ("DELETE", let name?):
-                let removed = try store.delete(route.resource, namespace: route.namespace, name: name)
-                return Response(status: 200, body: removed)
+            case ("PATCH", let name?):
+                return Response(status: 200, body: try patch(route, name: name, contentType: contentType, body: body))
+            case ("DELETE", let name?) where route.subresource == nil:
+                return Response(status: 200, body: try delete(route, name: name, body: body))
             default:
                 throw APIStatus.methodNotAllowed(method)
             }
@@ -99,6 +101,8 @@ struct Route {
     let resource: ResourceType
     let namespace: String?
     let name: String?
+    /// `status` in `/pods/{name}/status`.
+    let subresource: String?
 
     init(path: String) throws(APIStatus) {
         var components = path.split(separator: "/").map(String.init)
@@ -119,11 +123,12 @@ struct Route {
         }
         guard let plural = components.first,
               let resource = ResourceType.all.first(where: { $0.plural == plural && $0.groupVersionPath == groupVersion }),
-              components.count <= 2 else {
+              components.count <= 3 else {
             throw APIStatus(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
         self.resource = resource
         self.namespace = namespace
-        name = components.count == 2 ? components[1] : nil
+        name = components.count >= 2 ? components[1] : nil
+        subresource = components.count == 3 ? components[2] : nil
     }
 }

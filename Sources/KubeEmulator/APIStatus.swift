@@ -34,6 +34,11 @@ public struct APIStatus: Error, Sendable {
                   details: JSONObject([("name", .string(name)), ("kind", .string(resource))]))
     }
 
+    static func conflict(_ resource: String, _ name: String, _ detail: String) -> APIStatus {
+        APIStatus(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(resource) \"\(name)\": \(detail)",
+                  details: JSONObject([("name", .string(name)), ("kind", .string(resource))]))
+    }
+
     static let unauthorized = APIStatus(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
     static func badRequest(_ message: String) -> APIStatus {

@@ -49,4 +49,6 @@ public struct RecordedRequest: Sendable, Equatable {
     public let path: String
     public let authorized: Bool
     public let userAgent: String
+    /// The request body (DeleteOptions, patches), for tests that check what a client sent.
+    public let body: [UInt8]
 }

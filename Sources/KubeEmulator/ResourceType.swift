@@ -7,6 +7,9 @@ public struct ResourceType: Hashable, Sendable {
     public let kind: String
     public let namespaced: Bool
 
+    /// Writes to the object itself leave `status` alone (it has its own `/status` endpoint).
+    public var hasStatusSubresource: Bool { self == .pods || self == .nodes || self == .daemonSets || self == .namespaces }
+
     public var apiVersion: String {
         groupVersionPath == "api/v1" ? "v1" : String(groupVersionPath.dropFirst("apis/".count))
     }

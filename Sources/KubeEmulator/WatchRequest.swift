@@ -1,4 +1,5 @@
 import JSON
+import Kubernetes
 
 /// A `?watch=1` request: which objects, from which resourceVersion, for how long.
 struct WatchRequest: Sendable {
@@ -12,7 +13,7 @@ struct WatchRequest: Sendable {
     init(resource: ResourceType, namespace: String?, query: [String: String]) throws(APIStatus) {
         self.resource = resource
         self.namespace = namespace
-        selector = try ObjectSelector(labelSelector: query["labelSelector"], fieldSelector: query["fieldSelector"])
+        selector = try ObjectSelector.from(query)
         switch query["resourceVersion"] {
         case nil, "", "0": resourceVersion = nil
         case let text?:

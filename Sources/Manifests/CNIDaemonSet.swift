@@ -54,6 +54,9 @@ extension CNIManifests {
         ]
         if values.repair.enabled && values.repair.repairPods {
             mounts.append(Y.map([("mountPath", "/host/proc"), ("name", "cni-host-procfs"), ("readOnly", Y.bool(true))]))
+            // Runtimes' named netns (CNI_NETNS under /var/run/netns) for the netns paths the plugin records.
+            mounts.append(Y.map([("mountPath", "/host/var/run/netns"), ("name", "cni-netns-dir"), ("readOnly", Y.bool(true)),
+                                 ("mountPropagation", "HostToContainer")]))
         }
         var securityContext: [(String, Node?)] = [
             ("privileged", Y.bool(false)), ("runAsGroup", Y.int(0)), ("runAsUser", Y.int(0)), ("runAsNonRoot", Y.bool(false)),
@@ -95,7 +98,10 @@ extension CNIManifests {
     private static func volumes(_ values: CNIValues) -> [Node] {
         var volumes = [hostPath("cni-bin-dir", values.cniBinDir), hostPath("cni-net-dir", values.cniConfDir),
                        hostPath("cni-socket-dir", "/var/run/istio-cni")]
-        if values.repair.enabled && values.repair.repairPods { volumes.append(hostPath("cni-host-procfs", "/proc", type: "Directory")) }
+        if values.repair.enabled && values.repair.repairPods {
+            volumes.append(hostPath("cni-host-procfs", "/proc", type: "Directory"))
+            volumes.append(hostPath("cni-netns-dir", "/var/run/netns", type: "DirectoryOrCreate"))
+        }
         return volumes
     }
 }

@@ -51,7 +51,8 @@ public enum CNIManifests {
             if values.repair.deletePods {
                 rules.append(rule([""], ["pods"], ["delete"]))
             } else if values.repair.labelPods {
-                rules.append(rule([""], ["pods", "pods/status"], ["patch", "update"]))
+                // The label is merge-patched through the status subresource, as Istio does.
+                rules.append(rule([""], ["pods/status"], ["patch"]))
             }
         }
         return Y.map([("apiVersion", "rbac.authorization.k8s.io/v1"), ("kind", "ClusterRole"),

@@ -24,16 +24,8 @@ struct IPv6AddressTable {
     var isGlobal: Bool { scope == 0 }
 
     static func read(_ path: String) -> [IPv6AddressTable] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }  // no IPv6 in this namespace (or kernel)
-        defer { close(fd) }
-        var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = Glibc.read(fd, &chunk, chunk.count)
-            if count <= 0 { break }
-            content += chunk[0..<count]
-        }
+        // An unreadable table means no IPv6 in this namespace (or kernel).
+        let content = ProcFile.read(path)
         return String(decoding: content, as: UTF8.self).split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, let scope = UInt32(fields[3], radix: 16) else { return nil }

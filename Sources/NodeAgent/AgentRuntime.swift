@@ -31,10 +31,19 @@ public enum AgentRuntime {
         logger.info("serving the plugin on \(socketPath); readiness on :\(configuration.readinessPort), metrics on :\(configuration.monitoringPort)")
 
         var services: [any Service] = [InstallController(installer: installer, status: status, logger: logger)]
-        if let api, let node = configuration.nodeName {
-            services.append(PodWatcher(api: api, cache: cache, nodeName: node, status: status, logger: logger))
+        if let api, let node = configuration.watchedNodeName {
+            var sinks: [any PodEventSink] = [cache]
+            if configuration.repair.enabled, let repairNode = configuration.repair.nodeName {
+                let repair = RepairController(configuration: configuration.repair, nodeName: repairNode, api: api,
+                                              inPlace: InPlaceRepair(configuration: configuration), runDirectory: configuration.runDirectory,
+                                              metrics: metrics, status: status, logger: logger)
+                sinks.append(repair)
+                services.append(repair)
+            }
+            services.append(PodWatcher(api: api, sinks: sinks, nodeName: node, status: status, logger: logger))
         } else {
             status.setPodCache("off (\(api == nil ? "no API access" : "NODE_NAME is not set"))")
+            if configuration.repair.enabled { status.setRepair("off (\(api == nil ? "no API access" : "REPAIR_NODE_NAME is not set"))") }
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -54,6 +54,12 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             throw Self.namespaceError(error, subject: subject, command: "ADD")
         }
         let done = MonotonicClock.now
+        if let containerID = request.environment.containerID, let netns = request.environment.netns {
+            let record = SandboxRecord(containerID: containerID, netns: netns, podNamespace: pod.namespace, podName: pod.name, podUID: pod.uid)
+            if let problem = record.write(runDirectory: settings.runDirectory) {
+                log.warning("ADD \(subject): the repair loop will have to search for this pod's netns: \(problem)")
+            }
+        }
         let replaced = report.replacedTables.isEmpty ? "" : ", replaced \(report.replacedTables.joined(separator: ","))"
         log.outcome("rules applied")
         log.info("ADD \(subject): rules applied (nftables \(report.tables.joined(separator: ",")), \(report.ruleCount) rules, "
@@ -75,7 +81,10 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 
     public func delete(environment: CNIEnvironment, config: NetworkConfig?, configProblem: CNIError?) throws(CNIError) {
         let subject = PodReference(environment)
-        if let config, let settings = try? PluginSettings(config) { introduce(subject, settings: settings) }
+        if let config, let settings = try? PluginSettings(config) {
+            introduce(subject, settings: settings)
+            if let containerID = environment.containerID { SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID) }
+        }
         if let configProblem { log.warning("DEL \(subject): ignoring unusable configuration (\(configProblem)); removing our tables anyway") }
         guard let path = environment.netns else {
             log.info("DEL \(subject): no network namespace given, nothing to remove")
@@ -133,8 +142,9 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 
     public func garbageCollect(config: NetworkConfig, validAttachments: [CNIAttachment]) throws(CNIError) {
         _ = try PluginSettings(config)
-        // Our state lives only inside each pod's network namespace, which disappears with the pod.
-        log.info("GC: \(validAttachments.count) valid attachments; istio-cni keeps no state outside pod namespaces")
+        // Rules live inside each pod's network namespace and disappear with it; the sandbox records are
+        // removed at DEL, and the agent prunes any whose namespace is gone.
+        log.info("GC: \(validAttachments.count) valid attachments; nothing to collect outside pod namespaces")
     }
 
     // MARK: Steps shared by ADD and CHECK

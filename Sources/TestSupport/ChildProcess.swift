@@ -4,8 +4,8 @@ import Glibc
 
 /// A child process the test reaps itself with waitpid (see CSpawnShim for why not Foundation.Process),
 /// with its stdout and stderr collected on background threads.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
     private let output: OutputCollector
     private let errors: OutputCollector
     /// Serialises waitpid; `stateLock` guards `exitStatus` only, so `kill` never waits behind a blocking reap.
@@ -14,7 +14,7 @@ final class ChildProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// `stdin` nil gives the child /dev/null.
-    init(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws {
+    public init(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws {
         _ = Self.ignoreBrokenPipes
         let outPipe = try Self.makePipe(), errPipe = try Self.makePipe()
         let inPipe = stdin == nil ? nil : try Self.makePipe()
@@ -46,13 +46,13 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Everything the child wrote to stdout so far (all of it once `wait` returned).
-    var stdout: String { output.text }
+    public var stdout: String { output.text }
     var stderr: String { errors.text }
 
     /// Waits for the child to exit; -N when signal N ended it. Output written by grandchildren that
     /// outlive the child is collected for at most `drain` seconds more.
     @discardableResult
-    func wait(drain: TimeInterval = 5) -> Int32 {
+    public func wait(drain: TimeInterval = 5) -> Int32 {
         let status = reap(blocking: true) ?? -1
         output.finish(within: drain)
         errors.finish(within: drain)
@@ -84,7 +84,7 @@ final class ChildProcess: @unchecked Sendable {
         return exitStatus
     }
 
-    func kill(signal: Int32 = SIGKILL) {
+    public func kill(signal: Int32 = SIGKILL) {
         if recordedStatus == nil { _ = Glibc.kill(pid, signal) }
     }
 

@@ -45,3 +45,48 @@ public enum PodFixtures {
         ]))
     }
 }
+
+/// Pod statuses as the kubelet writes them, for the repair loop.
+extension PodFixtures {
+    /// `istio-validation` failed with `exitCode` and is being restarted (or, for `restartPolicy:
+    /// Never`, has terminated for good).
+    public static func brokenStatus(exitCode: Int = 126, message: String = "iptables validation failed", podIP: String = "203.0.113.2",
+                                    neverRestarts: Bool = false) -> JSONValue {
+        let terminated = JSONValue.object(JSONObject([
+            ("exitCode", .integer(exitCode)), ("reason", .string("Error")), ("message", .string(message)),
+        ]))
+        let validation: JSONObject = neverRestarts
+            ? JSONObject([("name", .string("istio-validation")), ("state", .object(JSONObject([("terminated", terminated)]))), ("restartCount", .integer(0))])
+            : JSONObject([("name", .string("istio-validation")),
+                          ("state", .object(JSONObject([("waiting", .object(JSONObject([("reason", .string("CrashLoopBackOff"))])))]))),
+                          ("lastState", .object(JSONObject([("terminated", terminated)]))), ("restartCount", .integer(2))])
+        return status(phase: neverRestarts ? "Failed" : "Pending", podIP: podIP, initContainers: [.object(validation)])
+    }
+
+    /// `istio-validation` completed; the pod runs.
+    public static func healthyStatus(podIP: String = "203.0.113.2") -> JSONValue {
+        let validation = JSONObject([("name", .string("istio-validation")), ("state", .object(JSONObject([("terminated", .object(JSONObject([
+            ("exitCode", .integer(0)), ("reason", .string("Completed")),
+        ])))]))), ("restartCount", .integer(0))])
+        return status(phase: "Running", podIP: podIP, initContainers: [.object(validation)])
+    }
+
+    static func status(phase: String, podIP: String, initContainers: [JSONValue]) -> JSONValue {
+        .object(JSONObject([
+            ("phase", .string(phase)), ("podIP", .string(podIP)),
+            ("podIPs", .array([.object(JSONObject([("ip", .string(podIP))]))])),
+            ("initContainerStatuses", .array(initContainers)),
+        ]))
+    }
+
+    /// `pod` with `status` (and, for pods that never restart, `restartPolicy: Never`).
+    public static func with(_ pod: JSONValue, status: JSONValue, restartPolicy: String? = nil) -> JSONValue {
+        guard var object = pod.objectValue else { return pod }
+        object["status"] = status
+        if let restartPolicy, var spec = object["spec"]?.objectValue {
+            spec["restartPolicy"] = .string(restartPolicy)
+            object["spec"] = .object(spec)
+        }
+        return .object(object)
+    }
+}

@@ -27,6 +27,25 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("service-account-dir")) var serviceAccountDir: String?
     @Option(name: .customLong("plugin-log-level")) var pluginLogLevel: String?
     @Option(name: .customLong("log-level")) var logLevel: String?
+    @Option(name: .customLong("repair-enabled")) var repairEnabled: String?
+    @Option(name: .customLong("repair-repair-pods")) var repairRepairPods: String?
+    @Option(name: .customLong("repair-delete-pods")) var repairDeletePods: String?
+    @Option(name: .customLong("repair-label-pods")) var repairLabelPods: String?
+    @Option(name: .customLong("repair-broken-pod-label-key")) var repairBrokenPodLabelKey: String?
+    @Option(name: .customLong("repair-broken-pod-label-value")) var repairBrokenPodLabelValue: String?
+    @Option(name: .customLong("repair-node-name")) var repairNodeName: String?
+    @Option(name: .customLong("repair-sidecar-annotation")) var repairSidecarAnnotation: String?
+    @Option(name: .customLong("repair-init-container-name")) var repairInitContainerName: String?
+    @Option(name: .customLong("repair-init-container-termination-message")) var repairInitContainerTerminationMessage: String?
+    @Option(name: .customLong("repair-init-container-exit-code")) var repairInitContainerExitCode: String?
+    @Option(name: .customLong("repair-label-selectors")) var repairLabelSelectors: String?
+    @Option(name: .customLong("repair-field-selectors")) var repairFieldSelectors: String?
+    @Option(name: .customLong("repair-actions-per-second")) var repairActionsPerSecond: String?
+    @Option(name: .customLong("repair-action-burst")) var repairActionBurst: String?
+    @Option(name: .customLong("repair-breaker-broken-share")) var repairBreakerBrokenShare: String?
+    @Option(name: .customLong("repair-breaker-minimum-broken")) var repairBreakerMinimumBroken: String?
+    @Option(name: .customLong("repair-host-proc-dir")) var repairHostProcDir: String?
+    @Option(name: .customLong("repair-host-netns-dir")) var repairHostNetnsDir: String?
 
     /// The flags given, keyed by the setting they override.
     var flags: [AgentSetting: String] {
@@ -39,6 +58,16 @@ struct AgentOptions: ParsableArguments {
             (.kubernetesServicePort, kubernetesServicePort), (.skipCNIBinaries, skipCNIBinaries),
             (.updateCNIBinaries, updateCNIBinaries), (.cniBinDir, cniBinDir), (.cniBinSourceDir, cniBinSourceDir),
             (.serviceAccountDir, serviceAccountDir), (.pluginLogLevel, pluginLogLevel), (.logLevel, logLevel),
+            (.repairEnabled, repairEnabled), (.repairRepairPods, repairRepairPods), (.repairDeletePods, repairDeletePods),
+            (.repairLabelPods, repairLabelPods), (.repairBrokenPodLabelKey, repairBrokenPodLabelKey),
+            (.repairBrokenPodLabelValue, repairBrokenPodLabelValue), (.repairNodeName, repairNodeName),
+            (.repairSidecarAnnotation, repairSidecarAnnotation), (.repairInitContainerName, repairInitContainerName),
+            (.repairInitContainerTerminationMessage, repairInitContainerTerminationMessage),
+            (.repairInitContainerExitCode, repairInitContainerExitCode), (.repairLabelSelectors, repairLabelSelectors),
+            (.repairFieldSelectors, repairFieldSelectors), (.repairActionsPerSecond, repairActionsPerSecond),
+            (.repairActionBurst, repairActionBurst), (.repairBreakerBrokenShare, repairBreakerBrokenShare),
+            (.repairBreakerMinimumBroken, repairBreakerMinimumBroken), (.repairHostProcDir, repairHostProcDir),
+            (.repairHostNetnsDir, repairHostNetnsDir),
         ]
         var flags: [AgentSetting: String] = [:]
         for (setting, value) in pairs { if let value { flags[setting] = value } }
@@ -46,9 +75,11 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// The validated configuration; a bad value is a usage error naming the variable.
-    func resolve(environment: [String: String]) throws -> AgentConfiguration {
+    func resolve(environment: [String: String], forRun: Bool = false) throws -> AgentConfiguration {
         do {
-            return try AgentConfiguration(flags: flags, environment: environment)
+            let configuration = try AgentConfiguration(flags: flags, environment: environment)
+            if forRun { try configuration.checkForRun() }
+            return configuration
         } catch {
             throw ValidationError(error.description)
         }

@@ -12,7 +12,7 @@ extension InstallCNI {
         @OptionGroup var options: AgentOptions
 
         func run() async throws {
-            let configuration = try options.resolve(environment: ProcessInfo.processInfo.environment)
+            let configuration = try options.resolve(environment: ProcessInfo.processInfo.environment, forRun: true)
             let logger = AgentLogging.bootstrap(level: configuration.logLevel)
             logger.info("install-cni starting: \(configuration.chained ? "chained into the primary config in" : "standalone config in") \(configuration.mountedCNINetDir), plugin into \(configuration.cniBinDirs.joined(separator: ", "))")
             try await AgentRuntime.run(configuration: configuration, logger: logger)

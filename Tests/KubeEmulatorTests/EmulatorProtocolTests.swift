@@ -22,9 +22,10 @@ import TestSupport
         }
 
         /// (HTTP status, parsed body)
-        func call(_ method: String, _ path: String, body: JSONValue? = nil, token: String? = nil) throws -> (Int, JSONValue) {
+        func call(_ method: String, _ path: String, body: JSONValue? = nil, token: String? = nil,
+                  contentType: String = "application/json") throws -> (Int, JSONValue) {
             var arguments = ["curl", "-sS", "--cacert", caFile.path, "-X", method, "-w", "\n%{http_code}",
-                             "-H", "Authorization: Bearer \(token ?? emulator.token)", "-H", "Content-Type: application/json"]
+                             "-H", "Authorization: Bearer \(token ?? emulator.token)", "-H", "Content-Type: \(contentType)"]
             if let body { arguments += ["--data-binary", JSONSerializer.serialize(body)] }
             arguments.append("https://localhost:\(emulator.port)\(path)")
             let output = try Command.run(arguments, check: true).stdout
@@ -75,7 +76,7 @@ import TestSupport
         let (unauthorized, status) = try client.call("GET", "/api/v1/pods", token: "nope")
         #expect(unauthorized == 401 && status["reason"] == "Unauthorized" && status["status"] == "Failure")
         #expect(try client.call("GET", "/api/v1/widgets").0 == 404)
-        #expect(try client.call("PATCH", "/api/v1/namespaces/default/pods/web").0 == 405)
+        #expect(try client.call("PUT", "/api/v1/namespaces/default/pods/web").0 == 405)
     }
 
     @Test func listsFilterBySelectorsAndCarryAResourceVersion() throws {

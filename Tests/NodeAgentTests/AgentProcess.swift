@@ -33,7 +33,7 @@ final class AgentProcess: @unchecked Sendable {
             "CNI_AGENT_RUN_DIR": node.runDirectory, "SERVICE_ACCOUNT_DIR": node.serviceAccountDirectory,
             "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(emulator.port),
             "CHAINED_CNI_PLUGIN": node.configuration.chained ? "true" : "false",
-            "POD_NAMESPACE": "istio-system", "EXCLUDE_NAMESPACES": "kube-system", "NODE_NAME": "node-a",
+            "POD_NAMESPACE": "istio-system", "EXCLUDE_NAMESPACES": "kube-system", "NODE_NAME": "node-a", "REPAIR_NODE_NAME": "node-a",
             "READINESS_PORT": String(readinessPort), "MONITORING_PORT": String(monitoringPort), "LOG_LEVEL": "debug",
         ]
         environment.merge(extraEnvironment) { $1 }

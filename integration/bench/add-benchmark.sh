@@ -44,7 +44,7 @@ cp "$work/emulator/token" "$work/emulator/ca.crt" "$work/agent/sa/"
 echo '{"cniVersion":"1.0.0","name":"bench","plugins":[{"type":"bridge"}]}' > "$work/agent/net.d/10-bench.conflist"
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin MOUNTED_CNI_NET_DIR="$work/agent/net.d" CNI_BIN_DIR="$work/agent/bin" \
     CNI_BIN_SOURCE_DIR="$root/dist" CNI_AGENT_RUN_DIR="$work/run-agent" SERVICE_ACCOUNT_DIR="$work/agent/sa" \
-    KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a \
+    KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$(cat "$work/emulator/port")" NODE_NAME=node-a REPAIR_NODE_NAME=node-a \
     POD_NAMESPACE=istio-system READINESS_PORT=18900 MONITORING_PORT=18914 LOG_LEVEL=warning \
     .build/release/install-cni run 2>"$work/agent.log" &
 agent_pid=$!

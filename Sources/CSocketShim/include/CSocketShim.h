@@ -25,6 +25,9 @@ int csock_peer(int fd, char *text, size_t length);
 /// Connects to host:port (TCP) or connects a UDP socket; waits up to timeout_ms.
 int csock_connect(const char *host, unsigned short port, int type, int timeout_ms);
 
+/// The same, from `source` (a local address, any port), so the kernel does not pick the source itself.
+int csock_connect_from(const char *source, const char *host, unsigned short port, int type, int timeout_ms);
+
 /// Receives one datagram and answers it with `reply`; writes the sender as "ip:port" into `from`.
 int csock_answer_datagram(int fd, const char *reply, char *from, size_t from_length);
 

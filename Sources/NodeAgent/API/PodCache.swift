@@ -39,9 +39,9 @@ public final class PodCache: Sendable {
     public var isSynced: Bool { state.withLock { $0.synced } }
 
     /// A fresh list: replaces everything.
-    func replaceAll(_ pods: [JSONValue]) {
+    func replaceAll(_ pods: [WatchedPod]) {
         var entries: [String: Entry] = [:]
-        for pod in pods { if let (key, entry) = Self.entry(pod) { entries[key] = entry } }
+        for pod in pods { entries[pod.key] = Entry(uid: pod.uid, encoded: pod.encoded) }
         let woken = state.withLock { state -> [Waiter] in
             state.pods = entries
             state.synced = true
@@ -51,8 +51,9 @@ public final class PodCache: Sendable {
     }
 
     /// One watch event (ADDED, MODIFIED, DELETED).
-    func apply(type: String, object: JSONValue) {
-        guard let (key, entry) = Self.entry(object) else { return }
+    func apply(type: String, pod: WatchedPod) {
+        let key = pod.key
+        let entry = Entry(uid: pod.uid, encoded: pod.encoded)
         let woken = state.withLock { state -> [Waiter] in
             if type == "DELETED" {
                 state.pods.removeValue(forKey: key)
@@ -118,10 +119,5 @@ public final class PodCache: Sendable {
         let ready = state.waiters.filter { all || matches(state.pods[$0.value.key], uid: $0.value.uid) }
         for id in ready.keys { state.waiters.removeValue(forKey: id) }
         return Array(ready.values)
-    }
-
-    private static func entry(_ pod: JSONValue) -> (String, Entry)? {
-        guard let namespace = pod["metadata"]?["namespace"]?.stringValue, let name = pod["metadata"]?["name"]?.stringValue else { return nil }
-        return (namespace + "/" + name, Entry(uid: pod["metadata"]?["uid"]?.stringValue ?? "", encoded: Array(JSONSerializer.serialize(pod).utf8)))
     }
 }

@@ -4,21 +4,21 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps `PodCache` equal to the API's view of this node's pods: list, then watch from the list's
+/// Keeps its sinks (the pod cache, the repair loop) equal to the API's view of this node's pods: list, then watch from the list's
 /// resourceVersion; a watch that ends or breaks resumes from the last resourceVersion seen; 410 Gone
 /// (the version was compacted away) means list again. API errors back off exponentially with jitter.
 final class PodWatcher: Service {
     let api: KubeAPI
-    let cache: PodCache
+    let sinks: [any PodEventSink]
     let nodeName: String
     let status: AgentStatus
     let logger: Logger
     /// How long the server keeps one watch open.
     let watchSeconds: Int64
 
-    init(api: KubeAPI, cache: PodCache, nodeName: String, status: AgentStatus, logger: Logger, watchSeconds: Int64 = 240) {
+    init(api: KubeAPI, sinks: [any PodEventSink], nodeName: String, status: AgentStatus, logger: Logger, watchSeconds: Int64 = 240) {
         self.api = api
-        self.cache = cache
+        self.sinks = sinks
         self.nodeName = nodeName
         self.status = status
         self.logger = logger
@@ -47,12 +47,10 @@ final class PodWatcher: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if position.current == nil {
-                    let list = try await api.request(.GET, "/api/v1/pods?\(selector)")
-                    let items = list["items"]?.arrayValue ?? []
-                    cache.replaceAll(items)
-                    position.current = list["metadata"]?["resourceVersion"]?.stringValue
-                    status.setPodCache("synced (\(items.count) pods on node \(nodeName))")
-                    logger.info("pod cache: listed \(items.count) pods on node \(nodeName) at resourceVersion \(position.current ?? "?")")
+                    position.current = try await list()
+                    // A node's pod list parses into MiBs of short-lived JSON, now freed; hand the heap
+                    // back rather than carry it as resident memory until the next list.
+                    _ = releaseFreeHeap(0)
                 }
                 let started = ContinuousClock.now
                 let delivered = Position()
@@ -90,6 +88,17 @@ final class PodWatcher: Service {
         }
     }
 
+    /// Lists the node's pods into every sink; returns the list's resourceVersion.
+    private func list() async throws -> String? {
+        let list = try await api.request(.GET, "/api/v1/pods?\(selector)")
+        let items = (list["items"]?.arrayValue ?? []).compactMap(WatchedPod.init)
+        for sink in sinks { sink.replaceAll(items) }
+        let version = list["metadata"]?["resourceVersion"]?.stringValue
+        status.setPodCache("synced (\(items.count) pods on node \(nodeName))")
+        logger.info("pod cache: listed \(items.count) pods on node \(nodeName) at resourceVersion \(version ?? "?")")
+        return version
+    }
+
     /// One watch request; `advance` is told every resourceVersion passed.
     private func watch(from resourceVersion: String, advance: @Sendable (String) -> Void) async throws {
         let path = "/api/v1/pods?\(selector)&watch=1&allowWatchBookmarks=true&resourceVersion=\(resourceVersion)&timeoutSeconds=\(watchSeconds)"
@@ -97,7 +106,7 @@ final class PodWatcher: Service {
             guard let type = event["type"]?.stringValue, let object = event["object"] else { return }
             switch type {
             case "ADDED", "MODIFIED", "DELETED":
-                cache.apply(type: type, object: object)
+                if let pod = WatchedPod(object) { for sink in sinks { sink.apply(type: type, pod: pod) } }
             case "BOOKMARK":
                 break
             case "ERROR":
@@ -110,3 +119,7 @@ final class PodWatcher: Service {
         }
     }
 }
+
+/// glibc's malloc_trim (declared in malloc.h, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func releaseFreeHeap(_ padding: Int) -> Int32

@@ -1,4 +1,5 @@
 import Interception
+import Kubernetes
 
 /// The agent's validated settings. Each comes from a flag, else from its Istio environment variable,
 /// else from Istio's default; a bad value stops start-up with an error naming the variable.
@@ -26,6 +27,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
     public var pluginLogLevel = "info"
     public var logLevel = "info"
+    public var repair = RepairConfiguration()
 
     /// Istio's default name for the standalone (Multus) config.
     public static let standaloneConfigName = "istio-cni.conf"
@@ -61,6 +63,22 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let v = source[.serviceAccountDir] { serviceAccountDir = try Self.absolutePath(v, .serviceAccountDir) }
         if let v = source[.pluginLogLevel] { pluginLogLevel = try Self.level(v, .pluginLogLevel) }
         if let v = source[.logLevel] { logLevel = try Self.level(v, .logLevel) }
+        repair = try RepairConfiguration(source)
+    }
+
+    /// The node whose pods the agent watches (one watch feeds the pod cache and the repair loop).
+    public var watchedNodeName: String? { nodeName ?? repair.nodeName }
+
+    /// What `install-cni run` needs beyond valid values: Istio's repair controller silently watches
+    /// every unscheduled pod in the cluster when REPAIR_NODE_NAME is empty; we refuse to start.
+    public func checkForRun() throws(AgentConfigurationError) {
+        guard repair.enabled else { return }
+        guard let repairNode = repair.nodeName else {
+            throw AgentConfigurationError(.repairNodeName, "", "is required when the repair loop is enabled (REPAIR_ENABLED=true): set it to the node's name (fieldRef spec.nodeName) or set REPAIR_ENABLED=false")
+        }
+        if let nodeName, nodeName != repairNode {
+            throw AgentConfigurationError(.repairNodeName, repairNode, "differs from NODE_NAME=\"\(nodeName)\": the agent watches one node")
+        }
     }
 
     /// The plugin's config file in standalone mode.
@@ -72,33 +90,33 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     // MARK: Validation, one rule per kind of value
 
-    private static func bool(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> Bool {
+    static func bool(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> Bool {
         guard let parsed = parseGoBool(value) else { throw AgentConfigurationError(setting, value, "is not a boolean (true or false)") }
         return parsed
     }
 
-    private static func mode(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> UInt32 {
+    static func mode(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> UInt32 {
         guard !value.isEmpty, value.count <= 4, let mode = UInt32(value, radix: 8), mode <= 0o777 else {
             throw AgentConfigurationError(setting, value, "is not an octal file mode such as 0600")
         }
         return mode
     }
 
-    private static func port(_ value: String, _ setting: AgentSetting, allowDisabled: Bool) throws(AgentConfigurationError) -> Int {
+    static func port(_ value: String, _ setting: AgentSetting, allowDisabled: Bool) throws(AgentConfigurationError) -> Int {
         guard let port = Int(value), port <= 65535, port >= (allowDisabled ? Int.min : 1) else {
             throw AgentConfigurationError(setting, value, allowDisabled ? "is not a port number (0 or less disables it)" : "is not a port number between 1 and 65535")
         }
         return max(port, 0)
     }
 
-    private static func absolutePath(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
+    static func absolutePath(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
         guard value.hasPrefix("/"), !value.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw AgentConfigurationError(setting, value, "is not an absolute path")
         }
         return value.count > 1 && value.hasSuffix("/") ? String(value.dropLast()) : value
     }
 
-    private static func fileName(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
+    static func fileName(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
         guard !value.isEmpty, value != ".", value != "..", !value.contains("/"),
               !value.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             throw AgentConfigurationError(setting, value, "is not a file name")
@@ -106,22 +124,18 @@ public struct AgentConfiguration: Sendable, Equatable {
         return value
     }
 
-    private static func name(_ value: String, _ setting: AgentSetting, subdomain: Bool = false) throws(AgentConfigurationError) -> String {
-        let parts = subdomain ? value.split(separator: ".", omittingEmptySubsequences: false) : [Substring(value)]
-        let valid = value.utf8.count <= (subdomain ? 253 : 63) && parts.allSatisfy { part in
-            guard let first = part.utf8.first, let last = part.utf8.last else { return false }
-            func alnum(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x61...0x7A).contains(b) }
-            return alnum(first) && alnum(last) && part.utf8.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") }
+    static func name(_ value: String, _ setting: AgentSetting, subdomain: Bool = false) throws(AgentConfigurationError) -> String {
+        guard subdomain ? KubernetesNames.isSubdomain(value) : KubernetesNames.isLabel(value) else {
+            throw AgentConfigurationError(setting, value, "is not a valid Kubernetes name")
         }
-        guard valid else { throw AgentConfigurationError(setting, value, "is not a valid Kubernetes name") }
         return value
     }
 
-    private static func names(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> [String] {
+    static func names(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> [String] {
         try list(value).map { item throws(AgentConfigurationError) in try name(item, setting) }
     }
 
-    private static func host(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
+    static func host(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
         let allowed = value.unicodeScalars.allSatisfy { scalar in
             scalar.properties.isAlphabetic && scalar.isASCII || ("0"..."9").contains(scalar) || ".-:".unicodeScalars.contains(scalar)
         }
@@ -129,7 +143,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         return value
     }
 
-    private static func level(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
+    static func level(_ value: String, _ setting: AgentSetting) throws(AgentConfigurationError) -> String {
         let known = ["debug", "info", "warn", "warning", "error", "none"]
         guard known.contains(value.lowercased()) else {
             throw AgentConfigurationError(setting, value, "is not a log level (\(known.joined(separator: ", ")))")
@@ -138,7 +152,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     /// Comma-separated, items trimmed, empty items dropped (as Istio splits its env lists).
-    private static func list(_ value: String) -> [String] {
+    static func list(_ value: String) -> [String] {
         value.split(separator: ",").map { String($0).trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
     }
 }

@@ -35,7 +35,7 @@ public struct AgentSetting: Sendable, Hashable {
         .monitoringPort, .readinessPort, .excludeNamespaces, .podNamespace, .podName, .nodeName, .nativeNftables,
         .kubernetesServiceHost, .kubernetesServicePort, .skipCNIBinaries, .updateCNIBinaries, .cniBinDir, .cniBinSourceDir,
         .serviceAccountDir, .pluginLogLevel, .logLevel,
-    ]
+    ] + repairSettings
 
     init(_ environmentName: String, _ help: String) {
         self.environmentName = environmentName

@@ -31,6 +31,25 @@ public final class AgentMetrics: Sendable {
             labels: [("command", command), ("outcome", outcome)], buckets: addDurationBuckets).record(seconds)
     }
 
+    /// One repair action (`type` label, delete or repair) and its result (success, skip or fail).
+    func countRepair(type: String, result: String) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "repair_pods_repaired", unitName: "total",
+            helpText: "Broken pods acted on by the repair loop, by action and result"), labels: [("type", type), ("result", result)]).increment()
+    }
+
+    func setRepairBroken(_ count: Int) {
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "repair_broken", unitName: "pods",
+            helpText: "Mesh pods on this node whose validation init container reports broken redirection")).set(to: Double(count))
+    }
+
+    func setRepairBreaker(open: Bool) {
+        registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "repair_breaker", unitName: "open",
+            helpText: "1 while the repair breaker has stopped deletions because too much of the node is broken")).set(to: open ? 1 : 0)
+    }
+
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
