@@ -47,11 +47,11 @@ let package = Package(
             dependencies: ["Interception", "CLibnftnl", "CLibmnl", "CNetnsShim"],
             linkerSettings: [staticArchive("libnftnl.a")]
         ),
-        .target(name: "IPTables", dependencies: ["Interception"]),
+        .target(name: "IPTables", dependencies: ["Interception", "CNI"]),
         .target(name: "Kubernetes", dependencies: ["JSON", "CTLSClient", "CUnixSocketShim"]),
         .target(
             name: "PluginCore",
-            dependencies: ["CNI", "Interception", "NFTables", "Kubernetes", "JSON"]
+            dependencies: ["CNI", "Interception", "NFTables", "IPTables", "Kubernetes", "JSON"]
         ),
         .executableTarget(
             name: "istio-cni",
@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "PluginCore", "Interception", "Kubernetes", "NFTables", "JSON", "CUnixSocketShim", "CSocketShim",
+                "PluginCore", "Interception", "Kubernetes", "NFTables", "IPTables", "JSON", "CUnixSocketShim", "CSocketShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(name: "netprobe", dependencies: ["CSocketShim"]),
         .executableTarget(name: "repair-benchmark", dependencies: ["KubeEmulator", "JSON", "TestSupport"]),
         .target(name: "CSpawnShim", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "TestSupport", dependencies: ["JSON", "KubeEmulator", "CSpawnShim"]),
+        .target(name: "TestSupport", dependencies: ["JSON", "CNI", "Interception", "KubeEmulator", "CSpawnShim", "CSocketShim"]),
 
         // MARK: Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

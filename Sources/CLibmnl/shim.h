@@ -7,3 +7,4 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
+#include <linux/fib_rules.h>

@@ -161,3 +161,32 @@ int csock_become(unsigned uid, unsigned gid) {
 void csock_close(int fd) {
     close(fd);
 }
+
+int csock_make_transparent(int fd, int family) {
+    int one = 1;
+    int result = family == 6 ? setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one)
+                             : setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
+    return result == 0 ? 0 : -errno;
+}
+
+int csock_local(int fd, char *text, size_t length) {
+    struct sockaddr_storage address = {0};
+    socklen_t size = sizeof address;
+    if (getsockname(fd, (struct sockaddr *)&address, &size) != 0) return -errno;
+    return format_address(&address, text, length);
+}
+
+int csock_bind_without_listening(const char *address) {
+    int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (tcp < 0) return -errno;
+    struct sockaddr_in v4 = {0};
+    v4.sin_family = AF_INET;
+    v4.sin_port = 0;
+    if (inet_pton(AF_INET, address, &v4.sin_addr) != 1) { close(tcp); return -EINVAL; }
+    if (bind(tcp, (struct sockaddr *)&v4, sizeof v4) != 0) {
+        int error = errno;
+        close(tcp);
+        return -error;
+    }
+    return tcp;
+}

@@ -6,24 +6,28 @@ import Interception
 /// (numbers, parsed CIDRs, checked interface names), so no pod-supplied text reaches the file.
 public enum IPTablesRestoreRenderer {
     public static func render(_ rules: RuleSet, family: AddressFamily) -> String {
-        let operations = rules.operations(for: family)
         var lines: [String] = []
-        for table in rules.tables where operations.contains(where: { $0.table == table }) {
+        for table in rules.tables(for: family) {
             lines.append("* \(table.rawValue)")
             for chain in rules.chains(in: table) where !chain.isHook {
                 lines.append("-N \(chain.iptablesName)")
             }
-            for operation in operations where operation.table == table {
-                let head: String
-                switch operation.position {
-                case .append: head = "-A \(operation.chain.iptablesName)"
-                case .insert(let position): head = "-I \(operation.chain.iptablesName) \(position)"
-                }
-                lines.append(([head] + operation.rule.matches.compactMap(text(of:)) + [text(of: operation.rule.action)]).joined(separator: " "))
-            }
+            lines += ruleLines(rules, table: table, family: family)
             lines.append("COMMIT")
         }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// The `-A`/`-I` lines of one table, in generation order.
+    static func ruleLines(_ rules: RuleSet, table: RuleTable, family: AddressFamily) -> [String] {
+        rules.operations(for: family).filter { $0.table == table }.map { operation in
+            let head: String
+            switch operation.position {
+            case .append: head = "-A \(operation.chain.iptablesName)"
+            case .insert(let position): head = "-I \(operation.chain.iptablesName) \(position)"
+            }
+            return ([head] + operation.rule.matches.compactMap(text(of:)) + [text(of: operation.rule.action)]).joined(separator: " ")
+        }
     }
 
     static func text(of match: Match) -> String? {
@@ -41,6 +45,8 @@ public enum IPTablesRestoreRenderer {
         case .socketGID(let gid, let negated): return "-m owner " + negate(negated) + "--gid-owner \(gid)"
         case .conntrackState(let states):
             return "-m conntrack --ctstate " + states.map(name(of:)).joined(separator: ",")
+        case .packetMark(let mark, let negated): return "-m mark " + negate(negated) + "--mark \(mark)"
+        case .connectionMark(let mark): return "-m connmark --mark \(mark)"
         }
     }
 
@@ -51,12 +57,17 @@ public enum IPTablesRestoreRenderer {
         case .drop: "-j DROP"
         case .redirect(let port): "-j REDIRECT --to-ports \(port)"
         case .setConntrackZone(let zone): "-j CT --zone \(zone)"
+        case .accept: "-j ACCEPT"
+        case .setPacketMark(let mark): "-j MARK --set-mark \(mark)"
+        case .transparentProxy(let port, let mark): "-j TPROXY --tproxy-mark \(mark)/0xffffffff --on-port \(port)"
+        case .saveMarkToConnection: "-j CONNMARK --save-mark"
+        case .restoreMarkFromConnection: "-j CONNMARK --restore-mark"
         }
     }
 
     private static func negate(_ negated: Bool) -> String { negated ? "! " : "" }
 
-    private static func name(of state: ConntrackState) -> String {
+    static func name(of state: ConntrackState) -> String {
         switch state {
         case .invalid: "INVALID"
         case .established: "ESTABLISHED"

@@ -5,6 +5,8 @@ public enum PortSelection: Equatable, Sendable {
     case all
     /// Only these ports; an empty list means none.
     case ports([UInt16])
+
+    public var isNone: Bool { self == .ports([]) }
 }
 
 public enum IPRangeSelection: Equatable, Sendable {
@@ -43,6 +45,11 @@ public struct InterceptionPolicy: Equatable, Sendable {
     public var inboundCapturePort: UInt16 = 15006
     public var inboundTunnelPort: UInt16 = 15008
     public var dnsListenerPort: UInt16 = 15053
+    /// TPROXY: the mark on inbound packets handed to the proxy, and the routing table for them.
+    public var transparentProxyMark: UInt32 = 1337
+    public var transparentProxyRouteTable: UInt32 = 133
+    /// TPROXY: the mark on the proxy's own connections to the app over lo.
+    public var proxyOutboundMark: UInt32 = 1338
     public var proxyUID: UInt32 = defaultProxyUID
     public var proxyGID: UInt32 = defaultProxyUID
     public var inboundPortsInclude: PortSelection = .all

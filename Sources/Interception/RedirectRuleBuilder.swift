@@ -2,20 +2,16 @@ import CNI
 
 /// The rules of Istio's sidecar capture (istio-iptables' `Run`, reference §2.2) for a policy, built
 /// step for step and in the same order, so every backend reproduces Istio's behaviour exactly.
-/// Creating a plan validates that the policy can be programmed; building it cannot fail.
 public struct RedirectPlan: Equatable, Sendable {
     static let inboundPassthroughSourceV4 = IPPrefix(address: .v4([127, 0, 0, 6]), length: 32)
     static let inboundPassthroughSourceV6 = IPPrefix(address: .v6([UInt8](repeating: 0, count: 15) + [6]), length: 128)
+    static let loopbackV4 = IPPrefix(address: .v4([127, 0, 0, 1]), length: 32)
     static let loopbackV6 = IPPrefix(address: .v6([UInt8](repeating: 0, count: 15) + [1]), length: 128)
     static let dnsPort: UInt16 = 53
 
     public let policy: InterceptionPolicy
 
-    public init(_ policy: InterceptionPolicy) throws(InterceptionError) {
-        guard policy.mode == .redirect else {
-            throw InterceptionError(source: IstioAnnotation.interceptionMode, value: policy.mode.rawValue,
-                                    problem: "TPROXY interception is not supported by this istio-cni yet; use REDIRECT")
-        }
+    public init(_ policy: InterceptionPolicy) {
         self.policy = policy
     }
 
@@ -23,16 +19,13 @@ public struct RedirectPlan: Equatable, Sendable {
     public func rules(ipv6: Bool) -> RuleSet {
         var set = RuleSet(ipv6: ipv6)
         let loopbackV4 = policy.hostIPv4LoopbackCIDR
+        let tproxy = policy.mode == .tproxy
 
-        // Versioned rules exist once per family with that family's addresses.
-        func appendVersioned(_ table: RuleTable, _ chain: Chain, _ action: Action, _ matches: (IPPrefix) -> [Match], v4: IPPrefix, v6: IPPrefix) {
-            set.append(table, chain, matches(v4), action)
-            set.append(table, chain, matches(v6), action)
-        }
-
-        for interface in policy.excludeInterfaces {
-            set.append(.nat, .prerouting, [.inputInterface(interface)], .returnFromChain)
-            set.append(.nat, .output, [.outputInterface(interface)], .returnFromChain)
+        for table in tproxy ? [RuleTable.nat, .mangle] : [.nat] {
+            for interface in policy.excludeInterfaces {
+                set.append(table, .prerouting, [.inputInterface(interface)], .returnFromChain)
+                set.append(table, .output, [.outputInterface(interface)], .returnFromChain)
+            }
         }
         for interface in policy.rerouteInterfaces {
             set.insert(.nat, .prerouting, at: 1, [.inputInterface(interface)], .returnFromChain)
@@ -46,20 +39,10 @@ public struct RedirectPlan: Equatable, Sendable {
         set.append(.nat, .istioRedirect, [.transportProtocol(.tcp)], .redirect(toPort: policy.proxyPort))
         set.append(.nat, .istioInRedirect, [.transportProtocol(.tcp)], .redirect(toPort: policy.inboundCapturePort))
 
-        switch policy.inboundPortsInclude {
-        case .ports(let ports) where ports.isEmpty:
-            break
-        case .all:
-            set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
-            for port in policy.inboundPortsExclude {
-                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
-            }
-            set.append(.nat, .istioInbound, [.transportProtocol(.tcp)], .jump(.istioInRedirect))
-        case .ports(let ports):
-            set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
-            for port in ports {
-                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .jump(.istioInRedirect))
-            }
+        if tproxy {
+            Self.appendTransparentInboundCapture(to: &set, policy: policy)
+        } else {
+            Self.appendRedirectInboundCapture(to: &set, policy: policy)
         }
 
         set.append(.nat, .output, [], .jump(.istioOutput))
@@ -67,7 +50,7 @@ public struct RedirectPlan: Equatable, Sendable {
             set.append(.nat, .istioOutput, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
             set.append(.nat, .istioOutput, [.transportProtocol(.udp), .destinationPort(port, negated: false)], .returnFromChain)
         }
-        appendVersioned(.nat, .istioOutput, .returnFromChain, { [.outputInterface("lo"), .sourceAddress($0, negated: false)] },
+        set.appendVersioned(.nat, .istioOutput, .returnFromChain, { [.outputInterface("lo"), .sourceAddress($0, negated: false)] },
                         v4: Self.inboundPassthroughSourceV4, v6: Self.inboundPassthroughSourceV6)
 
         let loopbackIncluded = policy.outboundIPRangesInclude.includesLoopback
@@ -81,7 +64,7 @@ public struct RedirectPlan: Equatable, Sendable {
         ]
         for (id, owner, isUID) in ownerRules {
             let portMatch: Match = dns && isUID ? .destinationPortNotIn([Self.dnsPort, tunnel]) : .destinationPort(tunnel, negated: true)
-            appendVersioned(.nat, .istioOutput, .jump(.istioInRedirect), {
+            set.appendVersioned(.nat, .istioOutput, .jump(.istioInRedirect), {
                 [.outputInterface("lo"), .destinationAddress($0, negated: true), .transportProtocol(.tcp), portMatch, owner(id, false)]
             }, v4: loopbackV4, v6: Self.loopbackV6)
             if !loopbackIncluded {
@@ -103,7 +86,7 @@ public struct RedirectPlan: Equatable, Sendable {
 
         if dns { Self.appendDNSCapture(to: &set, policy: policy) }
 
-        appendVersioned(.nat, .istioOutput, .returnFromChain, { [.destinationAddress($0, negated: false)] }, v4: loopbackV4, v6: Self.loopbackV6)
+        set.appendVersioned(.nat, .istioOutput, .returnFromChain, { [.destinationAddress($0, negated: false)] }, v4: loopbackV4, v6: Self.loopbackV6)
         for prefix in policy.outboundIPRangesExclude where prefix.isIPv4 {
             set.append(.nat, .istioOutput, [.destinationAddress(prefix, negated: false)], .returnFromChain)
         }
@@ -114,7 +97,26 @@ public struct RedirectPlan: Equatable, Sendable {
             set.append(.nat, .istioOutput, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .jump(.istioRedirect))
         }
         Self.appendOutboundInclusions(to: &set, policy: policy)
+        if tproxy { Self.appendTransparentProxyMarks(to: &set, policy: policy) }
         return set
+    }
+
+    private static func appendRedirectInboundCapture(to set: inout RuleSet, policy: InterceptionPolicy) {
+        switch policy.inboundPortsInclude {
+        case .ports(let ports) where ports.isEmpty:
+            break
+        case .all:
+            set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
+            for port in policy.inboundPortsExclude {
+                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
+            }
+            set.append(.nat, .istioInbound, [.transportProtocol(.tcp)], .jump(.istioInRedirect))
+        case .ports(let ports):
+            set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
+            for port in ports {
+                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .jump(.istioInRedirect))
+            }
+        }
     }
 
     /// CNI always captures all DNS (the pod's resolver address is unknown to the plugin).

@@ -19,6 +19,19 @@ public enum ConntrackState: Hashable, Sendable {
     case related
 }
 
+/// The policy route TPROXY needs (Istio's `ip rule add fwmark 1337 lookup 133` and
+/// `ip route add local 0.0.0.0/0 dev lo table 133`, and their IPv6 twins): packets the mangle rules
+/// marked are routed to the local stack, where the transparent listener takes them.
+public struct TransparentProxyRoute: Equatable, Sendable {
+    public let mark: UInt32
+    public let table: UInt32
+
+    public init(mark: UInt32, table: UInt32) {
+        self.mark = mark
+        self.table = table
+    }
+}
+
 /// One condition of a rule. Each maps to one iptables option and to a short nftables expression list.
 public enum Match: Equatable, Sendable {
     /// Only packets of this address family (implicit in an iptables table choice; `meta nfproto` in nft).
@@ -36,6 +49,10 @@ public enum Match: Equatable, Sendable {
     case socketUID(UInt32, negated: Bool)
     case socketGID(UInt32, negated: Bool)
     case conntrackState([ConntrackState])
+    /// The packet mark (iptables `-m mark [!] --mark`).
+    case packetMark(UInt32, negated: Bool)
+    /// The connection's conntrack mark (iptables `-m connmark --mark`).
+    case connectionMark(UInt32)
 
     /// The family this match restricts a rule to, if any.
     var impliedFamily: AddressFamily? {
@@ -55,6 +72,17 @@ public enum Action: Equatable, Sendable {
     case redirect(toPort: UInt16)
     /// Put the connection in a conntrack zone (raw only).
     case setConntrackZone(UInt16)
+    /// Accept the packet in this table (ends its traversal of the table).
+    case accept
+    /// Set the packet mark and continue (iptables `-j MARK --set-mark`).
+    case setPacketMark(UInt32)
+    /// Hand the packet to the transparent socket listening on `port` and mark it; a packet no such
+    /// socket takes is dropped, as iptables' TPROXY target does (mangle prerouting only).
+    case transparentProxy(toPort: UInt16, mark: UInt32)
+    /// Copy the packet mark to the connection (iptables `-j CONNMARK --save-mark`).
+    case saveMarkToConnection
+    /// Copy the connection's mark to the packet (iptables `-j CONNMARK --restore-mark`).
+    case restoreMarkFromConnection
 }
 
 public struct Rule: Equatable, Sendable {

@@ -1,3 +1,5 @@
+import CNI
+
 /// The rules for one pod, backend-neutral, recorded as the ordered append/insert operations Istio's
 /// generator performs. The iptables backend replays them per family (identical restore files); the
 /// nftables backend resolves them into final chain contents and merges both families into `inet` tables.
@@ -20,6 +22,9 @@ public struct RuleSet: Equatable, Sendable {
     public private(set) var operations: [Operation] = []
     /// IPv4 is always programmed; IPv6 when the netns has a global IPv6 address.
     public let ipv6Enabled: Bool
+    /// The policy route TPROXY capture needs beside the rules (for each programmed family); nil in
+    /// REDIRECT mode.
+    public internal(set) var transparentProxyRoute: TransparentProxyRoute?
 
     public init(ipv6: Bool) {
         ipv6Enabled = ipv6
@@ -35,6 +40,13 @@ public struct RuleSet: Equatable, Sendable {
 
     mutating func insert(_ table: RuleTable, _ chain: Chain, at position: Int, _ matches: [Match], _ action: Action) {
         add(table, chain, .insert(position), Rule(matches, action))
+    }
+
+    /// A rule Istio writes once per family with that family's address (`AppendVersionedRule`).
+    mutating func appendVersioned(_ table: RuleTable, _ chain: Chain, _ action: Action,
+                                  _ matches: (IPPrefix) -> [Match], v4: IPPrefix, v6: IPPrefix) {
+        append(table, chain, matches(v4), action)
+        append(table, chain, matches(v6), action)
     }
 
     private mutating func add(_ table: RuleTable, _ chain: Chain, _ position: Position, _ rule: Rule) {
@@ -76,6 +88,17 @@ public struct RuleSet: Equatable, Sendable {
             }
         }
         return rules
+    }
+
+    /// Final rules of a chain as one family's iptables table holds them after the restore.
+    public func finalRules(_ table: RuleTable, _ chain: Chain, family: AddressFamily) -> [Rule] {
+        resolvedRules(table, chain, family: family).map(\.rule)
+    }
+
+    /// Tables one family's restore file writes.
+    public func tables(for family: AddressFamily) -> [RuleTable] {
+        let used = operations(for: family)
+        return tables.filter { table in used.contains { $0.table == table } }
     }
 
     /// Final rules of a chain with both families merged, for an `inet` table: rules common to both

@@ -20,6 +20,8 @@ public enum Chain: Hashable, Sendable {
     case istioOutput
     case istioOutputDNS
     case istioDrop
+    case istioDivert
+    case istioTransparentProxy
 
     public var isHook: Bool { self == .prerouting || self == .output }
 
@@ -33,6 +35,8 @@ public enum Chain: Hashable, Sendable {
         case .istioOutput: "ISTIO_OUTPUT"
         case .istioOutputDNS: "ISTIO_OUTPUT_DNS"
         case .istioDrop: "ISTIO_DROP"
+        case .istioDivert: "ISTIO_DIVERT"
+        case .istioTransparentProxy: "ISTIO_TPROXY"
         }
     }
 
@@ -46,6 +50,8 @@ public enum Chain: Hashable, Sendable {
         case .istioOutput: "istio-output"
         case .istioOutputDNS: "istio-output-dns"
         case .istioDrop: "istio-drop"
+        case .istioDivert: "istio-divert"
+        case .istioTransparentProxy: "istio-tproxy"
         }
     }
 }

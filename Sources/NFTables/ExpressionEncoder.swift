@@ -58,12 +58,16 @@ struct ExpressionEncoder {
             loadMeta(NFT_META_SKGID)
             compare(negated ? NFT_CMP_NEQ : NFT_CMP_EQ, hostOrder(gid))
         case .conntrackState(let states):
-            let expression = add("ct")
-            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_CT_KEY), NFT_CT_STATE.rawValue)
-            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_CT_DREG), register(NFT_REG_1))
+            loadConntrack(NFT_CT_STATE)
             let mask = states.reduce(UInt32(0)) { $0 | Self.stateBit($1) }
             bitwise(mask: hostOrder(mask))
             compare(NFT_CMP_NEQ, hostOrder(UInt32(0)))
+        case .packetMark(let mark, let negated):
+            loadMeta(NFT_META_MARK)
+            compare(negated ? NFT_CMP_NEQ : NFT_CMP_EQ, hostOrder(mark))
+        case .connectionMark(let mark):
+            loadConntrack(NFT_CT_MARK)
+            compare(NFT_CMP_EQ, hostOrder(mark))
         }
     }
 
@@ -83,9 +87,33 @@ struct ExpressionEncoder {
             nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_REDIR_FLAGS), UInt32(NF_NAT_RANGE_PROTO_SPECIFIED))
         case .setConntrackZone(let zone):
             immediate(withUnsafeBytes(of: zone) { Array($0) })
-            let expression = add("ct")
-            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_CT_KEY), NFT_CT_ZONE.rawValue)
-            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_CT_SREG), register(NFT_REG_1))
+            storeConntrack(NFT_CT_ZONE)
+        case .accept:
+            verdict(nft_verdicts(rawValue: Int32(NF_ACCEPT)))
+        case .setPacketMark(let mark):
+            immediate(hostOrder(mark))
+            storeMeta(NFT_META_MARK)
+        case .transparentProxy(let port, let mark):
+            // `tproxy ip to :PORT meta mark set MARK accept`; the backend follows it with a rule
+            // that drops what no transparent socket took, as the iptables target does.
+            immediate(bigEndian(port))
+            let expression = add("tproxy")
+            let family: Int32 = switch knownFamily {
+            case .ipv4: Int32(NFPROTO_IPV4)
+            case .ipv6: Int32(NFPROTO_IPV6)
+            case nil: Int32(NFPROTO_UNSPEC)
+            }
+            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_TPROXY_FAMILY), UInt32(family))
+            nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_TPROXY_REG_PORT), register(NFT_REG_1))
+            immediate(hostOrder(mark))
+            storeMeta(NFT_META_MARK)
+            verdict(nft_verdicts(rawValue: Int32(NF_ACCEPT)))
+        case .saveMarkToConnection:
+            loadMeta(NFT_META_MARK)
+            storeConntrack(NFT_CT_MARK)
+        case .restoreMarkFromConnection:
+            loadConntrack(NFT_CT_MARK)
+            storeMeta(NFT_META_MARK)
         }
     }
 
@@ -112,10 +140,17 @@ struct ExpressionEncoder {
         return expression
     }
 
-    private func loadMeta(_ key: nft_meta_keys) {
-        let expression = add("meta")
-        nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_META_KEY), key.rawValue)
-        nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_META_DREG), register(NFT_REG_1))
+    private func loadMeta(_ key: nft_meta_keys) { keyed("meta", NFTNL_EXPR_META_KEY, key.rawValue, register: NFTNL_EXPR_META_DREG) }
+    private func storeMeta(_ key: nft_meta_keys) { keyed("meta", NFTNL_EXPR_META_KEY, key.rawValue, register: NFTNL_EXPR_META_SREG) }
+    private func loadConntrack(_ key: nft_ct_keys) { keyed("ct", NFTNL_EXPR_CT_KEY, key.rawValue, register: NFTNL_EXPR_CT_DREG) }
+    private func storeConntrack(_ key: nft_ct_keys) { keyed("ct", NFTNL_EXPR_CT_KEY, key.rawValue, register: NFTNL_EXPR_CT_SREG) }
+
+    /// A `meta` or `ct` expression on register 1; `registerAttribute` (DREG or SREG) says whether it
+    /// loads the key into the register or stores the register into the key.
+    private func keyed(_ name: String, _ keyAttribute: Int, _ key: UInt32, register registerAttribute: Int) {
+        let expression = add(name)
+        nftnl_expr_set_u32(expression, attribute(keyAttribute), key)
+        nftnl_expr_set_u32(expression, attribute(registerAttribute), register(NFT_REG_1))
     }
 
     private func loadPayload(_ base: nft_payload_bases, offset: UInt32, length: UInt32) {

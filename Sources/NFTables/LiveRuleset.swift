@@ -61,12 +61,12 @@ struct LiveRuleset {
         return live
     }
 
-    private static func dumpRequest(_ socket: NetlinkSocket, _ type: nf_tables_msg_types, operation: String,
-                                    _ handle: (UnsafePointer<nlmsghdr>) -> Void) throws(NFTablesError) {
+    static func dumpRequest(_ socket: NetlinkSocket, _ type: nf_tables_msg_types, family: UInt16 = familyInet, operation: String,
+                            _ handle: (UnsafePointer<nlmsghdr>) -> Void) throws(NFTablesError) {
         var request = [UInt8](repeating: 0, count: 256)
         let length = request.withUnsafeMutableBytes { bytes in
             let header = nftnl_nlmsg_build_hdr(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), messageType(type),
-                                               familyInet, flags(NLM_F_DUMP), UInt32(truncatingIfNeeded: time(nil)))!
+                                               family, flags(NLM_F_DUMP), UInt32(truncatingIfNeeded: time(nil)))!
             return Int(header.pointee.nlmsg_len)
         }
         let outcome: Result<Void, NFTablesError> = request.withUnsafeBytes { bytes in

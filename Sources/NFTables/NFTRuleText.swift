@@ -14,7 +14,8 @@ public enum NFTRuleText {
                 words.append("meta l4proto \(p.name)")
             case .destinationPort(let port, let negated): words.append("\(proto) dport \(negated ? "!= " : "")\(port)")
             case .destinationPortNotIn(let ports):
-                words.append("\(proto) dport != { \(ports.map(String.init).joined(separator: ", ")) }")
+                // One test per port, as the backend encodes it (no anonymous set).
+                words += ports.map { "\(proto) dport != \($0)" }
             case .sourcePort(let port): words.append("\(proto) sport \(port)")
             case .inputInterface(let name): words.append("iifname \(quoted(name))")
             case .outputInterface(let name): words.append("oifname \(quoted(name))")
@@ -23,6 +24,8 @@ public enum NFTRuleText {
             case .socketUID(let uid, let negated): words.append("meta skuid \(negated ? "!= " : "")\(uid)")
             case .socketGID(let gid, let negated): words.append("meta skgid \(negated ? "!= " : "")\(gid)")
             case .conntrackState(let states): words.append("ct state " + states.map(stateName).joined(separator: ","))
+            case .packetMark(let mark, let negated): words.append("meta mark \(negated ? "!= " : "")\(mark)")
+            case .connectionMark(let mark): words.append("ct mark \(mark)")
             }
         }
         words.append("counter")
@@ -32,6 +35,13 @@ public enum NFTRuleText {
         case .drop: words.append("drop")
         case .redirect(let port): words.append("redirect to :\(port)")
         case .setConntrackZone(let zone): words.append("ct zone set \(zone)")
+        case .accept: words.append("accept")
+        case .setPacketMark(let mark): words.append("meta mark set \(mark)")
+        case .transparentProxy(let port, let mark):
+            let family = rule.family.map { $0 == .ipv4 ? "ip " : "ip6 " } ?? ""
+            words.append("tproxy \(family)to :\(port) meta mark set \(mark) accept")
+        case .saveMarkToConnection: words.append("ct mark set meta mark")
+        case .restoreMarkFromConnection: words.append("meta mark set ct mark")
         }
         return words.joined(separator: " ")
     }
@@ -50,7 +60,7 @@ public enum NFTRuleText {
                 }
             }
             for chain in rules.chains(in: table) {
-                for rule in rules.mergedRules(table, chain) {
+                for rule in rules.nftRules(table, chain) {
                     lines.append("add rule inet \(name) \(chain.nftName) \(text(of: rule, gateToIPv4: chain.isHook && !rules.ipv6Enabled))")
                 }
             }

@@ -2,6 +2,14 @@ import CLibmnl
 import Glibc
 import Interception
 
+/// What CHECK found in a namespace.
+public struct NamespaceInspection: Sendable {
+    public let facts: NamespaceFacts
+    public let inventory: NetfilterInventory
+    public let tableProblems: [String]
+    public let routingProblems: [String]
+}
+
 /// The outcome of programming a namespace.
 public struct ApplyReport: Sendable, Equatable {
     public let tables: [String]
@@ -14,40 +22,72 @@ public struct ApplyReport: Sendable, Equatable {
 /// The native nftables backend: one atomic netlink transaction per ADD, read-back comparison for
 /// CHECK, table deletion for DEL. All netlink work happens on the namespace's own thread.
 public enum NFTablesBackend {
-    /// Creates our tables in the namespace; if any of our tables exist already they are deleted in the
-    /// same transaction, so the namespace never holds a mix of old and new rules.
-    public static func apply(in namespace: NetworkNamespace,
-                             rules makeRules: @escaping @Sendable (NamespaceFacts) -> RuleSet) throws(NFTablesError) -> ApplyReport {
-        try PreparedApply(in: namespace).commit(rules: makeRules)
-    }
-
     /// Deletes our tables; returns the ones that existed. Nothing to delete is not an error.
     public static func remove(in namespace: NetworkNamespace) throws(NFTablesError) -> [String] {
         let path = namespace.path
         return try namespace.run { () throws(NFTablesError) -> [String] in
             let socket = try NetlinkSocket(protocol: NETLINK_NETFILTER, subject: path)
             let existing = try LiveRuleset.ourTables(socket, subject: path)
-            guard !existing.isEmpty else { return [] }
-            let batch = NFTBatch(expectedMessages: existing.count)
-            batch.begin()
-            for table in existing { batch.deleteTable(table) }
-            batch.end()
-            try commit(batch, on: socket, subject: path, operation: "delete tables")
+            try delete(existing, on: socket, subject: path)
             return existing
         }
+    }
+
+    static func delete(_ tables: [String], on socket: NetlinkSocket, subject: String) throws(NFTablesError) {
+        guard !tables.isEmpty else { return }
+        let batch = NFTBatch(expectedMessages: tables.count)
+        batch.begin()
+        for table in tables { batch.deleteTable(table) }
+        batch.end()
+        try commit(batch, on: socket, subject: subject, operation: "delete tables")
+    }
+
+    /// Creates our tables (replacing any of ours already there in the same transaction).
+    public static func apply(in namespace: NetworkNamespace, rules makeRules: (NamespaceFacts) -> RuleSet) throws(NFTablesError) -> ApplyReport {
+        let prepared = try PreparedNamespace(in: namespace)
+        return try prepared.commitNFTables(makeRules(try prepared.facts().0))
     }
 
     /// Compares the live ruleset with the rules ADD would write now; returns what differs.
     public static func verify(in namespace: NetworkNamespace,
                               rules makeRules: @escaping @Sendable (NamespaceFacts) -> RuleSet?) throws(NFTablesError) -> [String] {
+        try inspect(in: namespace, expectingTables: true, rules: makeRules).tableProblems
+    }
+
+    /// Everything CHECK needs from a namespace, read in one pass on its thread: its facts and
+    /// netfilter inventory, what differs in our tables (`expectingTables` false: any of them is a
+    /// problem), and what differs in TPROXY's policy route.
+    public static func inspect(in namespace: NetworkNamespace, expectingTables: Bool,
+                               rules makeRules: @escaping @Sendable (NamespaceFacts) -> RuleSet?) throws(NFTablesError) -> NamespaceInspection {
         let path = namespace.path
-        return try namespace.run { () throws(NFTablesError) -> [String] in
+        return try namespace.run { () throws(NFTablesError) -> NamespaceInspection in
             let socket = try NetlinkSocket(protocol: NETLINK_NETFILTER, subject: path)
+            let facts = NamespaceFacts.readCurrentThread()
+            let inventory = try NetfilterInventory.read(socket, subject: path)
+            let rules = makeRules(facts)
+            var tableProblems: [String]
             let live = try LiveRuleset.read(socket, subject: path)
-            guard let rules = makeRules(NamespaceFacts.readCurrentThread()) else {
-                return live.tables.keys.sorted().map { "unexpected table inet \($0) (this pod should have no istio-cni rules)" }
+            if let rules, expectingTables {
+                tableProblems = RulesetComparison.problems(expected: rules, live: live)
+            } else {
+                let why = rules == nil ? "this pod should have no istio-cni rules" : "this node writes the rules with iptables"
+                tableProblems = live.tables.keys.sorted().map { "unexpected table inet \($0) (\(why))" }
             }
-            return RulesetComparison.problems(expected: rules, live: live)
+            let route = try NetlinkSocket(protocol: NETLINK_ROUTE, subject: path)
+            let defaults = InterceptionPolicy()
+            let routingProblems = try PolicyRouting.problems(expected: rules?.transparentProxyRoute,
+                                                             families: rules?.ipv6Enabled == true ? [.ipv4, .ipv6] : [.ipv4],
+                                                             mark: defaults.transparentProxyMark, table: defaults.transparentProxyRouteTable,
+                                                             on: route, subject: path)
+            return NamespaceInspection(facts: facts, inventory: inventory, tableProblems: tableProblems, routingProblems: routingProblems)
+        }
+    }
+
+    /// Removes TPROXY's policy route from a namespace (DEL); what is not there is fine.
+    public static func removeRouting(_ route: TransparentProxyRoute, in namespace: NetworkNamespace) throws(NFTablesError) {
+        let path = namespace.path
+        try namespace.run { () throws(NFTablesError) in
+            try PolicyRouting.remove(route, on: try NetlinkSocket(protocol: NETLINK_ROUTE, subject: path), subject: path)
         }
     }
 
@@ -79,7 +119,7 @@ public enum NFTablesBackend {
             }
             for chain in chains {
                 let gate = chain.isHook && !rules.ipv6Enabled
-                for (index, rule) in rules.mergedRules(table, chain).enumerated() {
+                for (index, rule) in rules.nftRules(table, chain).enumerated() {
                     batch.addRule(table: name, chain: chain.nftName, rule: rule, gateToIPv4: gate,
                                   description: .rule(index: index + 1, table: name, chain: chain.nftName, rule: rule, gateToIPv4: gate))
                 }

@@ -70,4 +70,14 @@ enum ProcFile {
         }
         return content
     }
+
+    /// Whether a procfs file has any content, with one small read and no allocation (it runs on the
+    /// namespace thread, on every ADD's critical path).
+    static func hasContent(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        return Glibc.read(fd, &byte, 1) == 1
+    }
 }

@@ -11,8 +11,9 @@ final class NetlinkSocket {
     private var buffer = [UInt8](repeating: 0, count: 32 * 1024)
 
     init(protocol netlinkProtocol: Int32, subject: String) throws(NFTablesError) {
-        guard let handle = mnl_socket_open(netlinkProtocol) else {
-            throw NFTablesError.system("mnl_socket_open", subject)
+        // Close-on-exec: the iptables backend starts iptables-restore, which must not inherit it.
+        guard let handle = mnl_socket_open2(netlinkProtocol, Int32(SOCK_CLOEXEC.rawValue)) else {
+            throw NFTablesError.system("mnl_socket_open2", subject)
         }
         guard mnl_socket_bind(handle, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
             let code = errno

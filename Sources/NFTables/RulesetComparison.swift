@@ -32,7 +32,7 @@ enum RulesetComparison {
                     problems.append("chain \(place) is not declared as expected (\(wanted))")
                 }
                 let gate = chain.isHook && !rules.ipv6Enabled
-                let expected = rules.mergedRules(table, chain)
+                let expected = rules.nftRules(table, chain)
                 let expectedForms = expected.map { CanonicalRule.expressions(of: $0, table: name, chain: chain.nftName, gateToIPv4: gate) }
                 problems += ruleProblems(place: place, expected: expected, expectedForms: expectedForms, found: state.rules, gate: gate)
             }

@@ -8,6 +8,8 @@ import NFTables
 public struct IstioCNIPlugin: PassThroughCNIPlugin {
     /// Plugin-specific error code (the spec reserves 100+): CHECK found the rules missing or different.
     public static let rulesNotAsExpected = CNIError.Code(rawValue: 100)
+    /// ADD found Istio iptables chains in the namespace that istio-cni did not write.
+    public static let foreignInterception = CNIError.Code(rawValue: 101)
 
     let processEnvironment: [String: String]
     let log: PluginLog
@@ -20,7 +22,7 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
     }
 
     public func add(_ request: CNIRequest) throws(CNIError) {
-        let settings = try PluginSettings(request.config)
+        let settings = try PluginSettings(request.config, processEnvironment: processEnvironment)
         let subject = PodReference(request.environment)
         introduce(subject, settings: settings)
         if let reason = MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
@@ -32,8 +34,8 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         let askedAt = MonotonicClock.now
         // The agent answers while the namespace thread gets ready (enter, inspect, open its socket).
         let agentRequest = try askAgent(subject, settings: settings)
-        let preparation: PreparedApply
-        do { preparation = try PreparedApply(in: namespace) } catch { throw Self.namespaceError(error, subject: subject, command: "ADD") }
+        let preparation: PreparedNamespace
+        do { preparation = try PreparedNamespace(in: namespace) } catch { throw Self.namespaceError(error, subject: subject, command: "ADD") }
         guard let (pod, source) = try lookup(subject, settings: settings, command: "ADD", agentRequest: agentRequest) else { return }
         let lookedUp = MonotonicClock.now
         let plan: RedirectPlan
@@ -42,27 +44,44 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             skipped(subject, reason)
             return
         case .intercept(let policy):
-            do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
+            plan = RedirectPlan(policy)
         }
-        if let backend = settings.requestedBackend, backend != "nftables" {
-            log.warning("ADD \(subject): backend \(backend) was requested; this build programs nftables")
+        let containerID = request.environment.containerID ?? ""
+        let inode = SandboxRecord.inode(namespace.path)
+        let record = { (update: PodRules.RecordUpdate) in
+            SandboxRecord(containerID: containerID, netns: namespace.path, netnsInode: inode, podNamespace: pod.namespace, podName: pod.name, podUID: pod.uid,
+                          iptables: update.iptables, transparentProxyRoute: update.transparentProxyRoute)
         }
-        let report: ApplyReport
+        var intentWritten = false
+        var replacedRecord: SandboxRecord?
+        let report: PodRules.Report
         do {
-            report = try preparation.commit { facts in plan.rules(ipv6: facts.hasGlobalIPv6) }
+            let rules = PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"])
+            report = try rules.apply(plan, prepared: preparation, previousRecord: {
+                containerID.isEmpty ? nil : SandboxRecord.read(runDirectory: settings.runDirectory, containerID: containerID, namespacePath: namespace.path)
+            }) { update, previous in
+                // Written before iptables rules go in: the chains carry Istio's names, and only this
+                // record will tell a later ADD or DEL that they are ours.
+                replacedRecord = previous
+                intentWritten = record(update).write(runDirectory: settings.runDirectory) == nil
+            }
         } catch {
-            throw Self.namespaceError(error, subject: subject, command: "ADD")
+            if intentWritten {
+                if let replacedRecord {
+                    _ = replacedRecord.write(runDirectory: settings.runDirectory)
+                } else {
+                    SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID)
+                }
+            }
+            throw Self.rulesError(error, subject: subject, command: "ADD")
         }
         let done = MonotonicClock.now
-        if let containerID = request.environment.containerID, let netns = request.environment.netns {
-            let record = SandboxRecord(containerID: containerID, netns: netns, podNamespace: pod.namespace, podName: pod.name, podUID: pod.uid)
-            if let problem = record.write(runDirectory: settings.runDirectory) {
-                log.warning("ADD \(subject): the repair loop will have to search for this pod's netns: \(problem)")
-            }
+        if !containerID.isEmpty, let problem = record(report.record).write(runDirectory: settings.runDirectory) {
+            log.warning("ADD \(subject): the repair loop will have to search for this pod's netns: \(problem)")
         }
-        let replaced = report.replacedTables.isEmpty ? "" : ", replaced \(report.replacedTables.joined(separator: ","))"
+        let replaced = report.replaced.isEmpty ? "" : ", replaced \(report.replaced.joined(separator: ","))"
         log.outcome("rules applied")
-        log.info("ADD \(subject): rules applied (nftables \(report.tables.joined(separator: ",")), \(report.ruleCount) rules, "
+        log.info("ADD \(subject): rules applied (\(report.written), \(report.ruleCount) rules, "
                  + "\(report.ipv6 ? "IPv4+IPv6" : "IPv4")\(replaced); pod from \(source.rawValue)) "
                  + "timing main_entry_us=\(startedAt.microseconds) lookup_us=\(lookedUp.microseconds(since: startedAt)) "
                  + "pod_request_us=\(lookedUp.microseconds(since: askedAt)) "
@@ -81,31 +100,46 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 
     public func delete(environment: CNIEnvironment, config: NetworkConfig?, configProblem: CNIError?) throws(CNIError) {
         let subject = PodReference(environment)
-        if let config, let settings = try? PluginSettings(config) {
+        let settings = config.flatMap { try? PluginSettings($0, processEnvironment: processEnvironment) }
+        var record: SandboxRecord?
+        if let settings {
             introduce(subject, settings: settings)
-            if let containerID = environment.containerID { SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID) }
+            record = environment.containerID.flatMap { id in
+                environment.netns.flatMap { SandboxRecord.read(runDirectory: settings.runDirectory, containerID: id, namespacePath: $0) }
+            }
         }
         if let configProblem { log.warning("DEL \(subject): ignoring unusable configuration (\(configProblem)); removing our tables anyway") }
+        defer {
+            if let settings, let containerID = environment.containerID { SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID) }
+        }
         guard let path = environment.netns else {
             log.info("DEL \(subject): no network namespace given, nothing to remove")
             return
         }
+        let namespace: NetworkNamespace
         do {
-            let namespace = try NetworkNamespace(path: path)
-            let removed = try NFTablesBackend.remove(in: namespace)
-            log.info("DEL \(subject): " + (removed.isEmpty ? "no istio-cni tables present" : "removed \(removed.joined(separator: ","))"))
+            namespace = try NetworkNamespace(path: path)
         } catch where error.kind == .namespaceMissing {
             log.info("DEL \(subject): network namespace \(path) is gone, nothing to remove")
+            return
         } catch where error.kind == .invalidNamespace {
             throw Self.namespaceError(error, subject: subject, command: "DEL")
         } catch {
+            log.warning("DEL \(subject): could not open the network namespace: \(error)")
+            return
+        }
+        do {
+            let removed = try PodRules(backend: settings?.backend ?? .nftables, searchPath: processEnvironment["PATH"])
+                .remove(namespace: namespace, record: record)
+            log.info("DEL \(subject): " + (removed.isEmpty ? "no istio-cni rules present" : "removed \(removed.joined(separator: ","))"))
+        } catch {
             // DEL must not wedge pod teardown: the namespace and its rules go away with the pod anyway.
-            log.warning("DEL \(subject): could not remove tables: \(error)")
+            log.warning("DEL \(subject): could not remove the rules: \(error)")
         }
     }
 
     public func check(_ request: CNIRequest) throws(CNIError) {
-        let settings = try PluginSettings(request.config)
+        let settings = try PluginSettings(request.config, processEnvironment: processEnvironment)
         let subject = PodReference(request.environment)
         introduce(subject, settings: settings)
         let namespace = try openNamespace(request.environment, subject: subject, command: "CHECK")
@@ -114,24 +148,26 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
                                           excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) == nil,
            let (pod, _) = try lookup(subject, settings: settings, command: "CHECK"),
            case .intercept(let policy) = try decide(pod, subject: subject) {
-            do { plan = try RedirectPlan(policy) } catch { throw invalidPod(subject, error) }
+            plan = RedirectPlan(policy)
         }
-        let expectation = plan
+        let record = request.environment.containerID.flatMap {
+            SandboxRecord.read(runDirectory: settings.runDirectory, containerID: $0, namespacePath: namespace.path)
+        }
         let problems: [String]
         do {
-            problems = try NFTablesBackend.verify(in: namespace) { facts in expectation?.rules(ipv6: facts.hasGlobalIPv6) }
+            problems = try PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"]).problems(plan, namespace: namespace, record: record)
         } catch {
-            throw Self.namespaceError(error, subject: subject, command: "CHECK")
+            throw Self.rulesError(error, subject: subject, command: "CHECK")
         }
         guard problems.isEmpty else {
             throw CNIError(Self.rulesNotAsExpected, "CHECK \(subject): istio-cni rules are not as expected: \(problems[0])",
                            details: problems.joined(separator: "; "))
         }
-        log.info("CHECK \(subject): rules as expected")
+        log.info("CHECK \(subject): rules as expected (\(settings.backend))")
     }
 
     public func status(config: NetworkConfig) throws(CNIError) {
-        let settings = try PluginSettings(config)
+        let settings = try PluginSettings(config, processEnvironment: processEnvironment)
         do {
             _ = try Kubeconfig.load(path: settings.kubeconfigPath)
         } catch {
@@ -141,7 +177,7 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
     }
 
     public func garbageCollect(config: NetworkConfig, validAttachments: [CNIAttachment]) throws(CNIError) {
-        _ = try PluginSettings(config)
+        _ = try PluginSettings(config, processEnvironment: processEnvironment)
         // Rules live inside each pod's network namespace and disappear with it; the sandbox records are
         // removed at DEL, and the agent prunes any whose namespace is gone.
         log.info("GC: \(validAttachments.count) valid attachments; nothing to collect outside pod namespaces")
@@ -219,6 +255,14 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             return try MeshSelection.decide(PodFacts(pod), processEnvironment: processEnvironment)
         } catch {
             throw invalidPod(subject, error)
+        }
+    }
+
+    static func rulesError(_ error: PodRulesFailure, subject: PodReference, command: String) -> CNIError {
+        switch error {
+        case .namespace(let failure): namespaceError(failure, subject: subject, command: command)
+        case .foreign(let text): CNIError(foreignInterception, "\(command) \(subject): \(text)")
+        case .tool(let text): CNIError(.ioFailure, "\(command) \(subject): programming the redirect rules with iptables failed: \(text)")
         }
     }
 

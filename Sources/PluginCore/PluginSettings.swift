@@ -1,4 +1,5 @@
 import CNI
+import IPTables
 import JSON
 
 /// istio-cni's own keys in the network configuration (reference §1.2), validated.
@@ -15,12 +16,14 @@ public struct PluginSettings: Sendable {
     public let excludeNamespaces: [String]
     /// The node agent's namespace (`pod_namespace`), for recognising its own pods.
     public let agentNamespace: String?
-    /// `native_nftables`/`backend` as configured; nil when not set.
-    public let requestedBackend: String?
+    /// How the rules are written: `backend` (nftables|iptables), else `native_nftables: false` means
+    /// iptables; nftables when neither is set. For iptables, `force_iptables_binary` (else the plugin
+    /// process's `FORCE_IPTABLES_BINARY`) pins the variant.
+    public let backend: RuleBackend
     /// Total time a pod lookup may take, retries included.
     public let podLookupTimeoutMilliseconds: Int64
 
-    public init(_ config: NetworkConfig) throws(CNIError) {
+    public init(_ config: NetworkConfig, processEnvironment: [String: String] = [:]) throws(CNIError) {
         runDirectory = try config.string("cni_agent_run_dir").flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultRunDirectory
         let legacy = try config.object("kubernetes")
         let legacyKubeconfig = legacy?["kubeconfig"]
@@ -43,15 +46,29 @@ public struct PluginSettings: Sendable {
             excludeNamespaces = []
         }
         agentNamespace = try config.string("pod_namespace").flatMap { $0.isEmpty ? nil : $0 }
+        let iptables: Bool
         if let backend = try config.string("backend") {
             guard backend == "nftables" || backend == "iptables" else {
                 throw CNIError(.invalidNetworkConfig, "network configuration \"backend\" \"\(backend)\" must be \"nftables\" or \"iptables\"")
             }
-            requestedBackend = backend
-        } else if let native = try config.bool("native_nftables") {
-            requestedBackend = native ? "nftables" : "iptables"
+            iptables = backend == "iptables"
         } else {
-            requestedBackend = nil
+            iptables = try config.bool("native_nftables") == false
+        }
+        if iptables {
+            let configured = try config.string("force_iptables_binary")
+            let forcedName = configured ?? processEnvironment["FORCE_IPTABLES_BINARY"]
+            var forced: IPTablesVariant?
+            if let forcedName, !forcedName.isEmpty {
+                guard let variant = IPTablesVariant(forcedName: forcedName) else {
+                    let source = configured != nil ? "network configuration \"force_iptables_binary\"" : "FORCE_IPTABLES_BINARY"
+                    throw CNIError(.invalidNetworkConfig, "\(source) \"\(forcedName)\" must be \"legacy\" or \"nft\"")
+                }
+                forced = variant
+            }
+            backend = .iptables(forced: forced)
+        } else {
+            backend = .nftables
         }
         let timeout = try config.number("pod_lookup_timeout_seconds") ?? Self.defaultPodLookupTimeoutSeconds
         guard timeout > 0, timeout <= 300 else {

@@ -28,9 +28,10 @@ public final class BackgroundProcess: @unchecked Sendable {
 extension TestNamespace {
     /// Starts a netprobe listener on `port` inside this namespace answering with `label`.
     public func listen(port: UInt16, label: String, udp: Bool = false, bind address: String? = nil,
-                       uid: UInt32? = nil, gid: UInt32? = nil) throws -> BackgroundProcess {
+                       uid: UInt32? = nil, gid: UInt32? = nil, transparent: Bool = false) throws -> BackgroundProcess {
         var arguments = ["nsenter", "--net=\(path)", "--", Paths.netprobe, "serve", String(port), label]
         if udp { arguments.append("--udp") }
+        if transparent { arguments.append("--transparent") }
         if let address { arguments += ["--bind", address] }
         if let uid { arguments += ["--uid", String(uid)] }
         if let gid { arguments += ["--gid", String(gid)] }

@@ -131,7 +131,8 @@ private final class OutputCollector: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Waits for the end of the stream; once it has been seen, later calls return at once.
     func finish(within seconds: TimeInterval) {
-        _ = done.wait(timeout: .now() + seconds)
+        if done.wait(timeout: .now() + seconds) == .success { done.signal() }
     }
 }

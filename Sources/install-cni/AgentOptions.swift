@@ -18,6 +18,7 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("pod-name")) var podName: String?
     @Option(name: .customLong("node-name")) var nodeName: String?
     @Option(name: .customLong("native-nftables")) var nativeNftables: String?
+    @Option(name: .customLong("force-iptables-binary")) var forceIptablesBinary: String?
     @Option(name: .customLong("kubernetes-service-host")) var kubernetesServiceHost: String?
     @Option(name: .customLong("kubernetes-service-port")) var kubernetesServicePort: String?
     @Option(name: .customLong("skip-cni-binaries")) var skipCNIBinaries: String?
@@ -54,7 +55,7 @@ struct AgentOptions: ParsableArguments {
             (.cniAgentRunDir, cniAgentRunDir), (.kubeconfigMode, kubeconfigMode), (.kubeCAFile, kubeCAFile),
             (.skipTLSVerify, skipTLSVerify), (.monitoringPort, monitoringPort), (.readinessPort, readinessPort),
             (.excludeNamespaces, excludeNamespaces), (.podNamespace, podNamespace), (.podName, podName), (.nodeName, nodeName),
-            (.nativeNftables, nativeNftables), (.kubernetesServiceHost, kubernetesServiceHost),
+            (.nativeNftables, nativeNftables), (.forceIptablesBinary, forceIptablesBinary), (.kubernetesServiceHost, kubernetesServiceHost),
             (.kubernetesServicePort, kubernetesServicePort), (.skipCNIBinaries, skipCNIBinaries),
             (.updateCNIBinaries, updateCNIBinaries), (.cniBinDir, cniBinDir), (.cniBinSourceDir, cniBinSourceDir),
             (.serviceAccountDir, serviceAccountDir), (.pluginLogLevel, pluginLogLevel), (.logLevel, logLevel),

@@ -7,12 +7,18 @@ import TestSupport
 
 /// The iptables-restore input matches what Istio's plugin produces for the same pod (reference §2.3).
 @Suite struct RestoreRenderingTests {
-    static let defaultRules = try! String(contentsOf: Paths.packageRoot.appendingPathComponent("Tests/Fixtures/default-redirect.iptables"), encoding: .utf8)
+    static let defaultRules = fixture("default-redirect.iptables")
+    static let tproxyRules = fixture("tproxy.iptables")
+    static let dnsRules = fixture("dns-capture.iptables")
+
+    static func fixture(_ name: String) -> String {
+        try! String(contentsOf: Paths.packageRoot.appendingPathComponent("Tests/Fixtures/\(name)"), encoding: .utf8)
+    }
 
     func render(_ configure: (inout InterceptionPolicy) -> Void = { _ in }, family: AddressFamily = .ipv4, ipv6: Bool = false) throws -> String {
         var policy = InterceptionPolicy()
         configure(&policy)
-        return IPTablesRestoreRenderer.render(try RedirectPlan(policy).rules(ipv6: ipv6), family: family)
+        return IPTablesRestoreRenderer.render(RedirectPlan(policy).rules(ipv6: ipv6), family: family)
     }
 
     @Test func defaultPod() throws {
@@ -67,6 +73,29 @@ import TestSupport
             $0.outboundIPRangesInclude = .ranges([IPPrefix("127.0.0.0/8")!])
             $0.outboundIPRangesExclude = [IPPrefix("10.0.0.0/8")!]
         } == expected)
+    }
+
+    @Test func transparentProxy() throws {
+        #expect(try render { $0.mode = .tproxy } == Self.tproxyRules)
+    }
+
+    @Test func transparentProxyWithCustomProxyIdentity() throws {
+        let expected = Self.tproxyRules.replacingOccurrences(of: "-owner 1337", with: "-owner 1000670000")
+            .replacingOccurrences(of: "--gid-owner 1000670000", with: "--gid-owner 1000670001")
+        #expect(try render { $0.mode = .tproxy; $0.proxyUID = 1_000_670_000; $0.proxyGID = 1_000_670_001 } == expected)
+    }
+
+    @Test func transparentProxyIPv6() throws {
+        let expected = Self.tproxyRules.replacingOccurrences(of: "127.0.0.6/32", with: "::6/128")
+            .replacingOccurrences(of: "127.0.0.1/32", with: "::1/128")
+        #expect(try render({ $0.mode = .tproxy }, family: .ipv6, ipv6: true) == expected)
+    }
+
+    /// Istio spells the UDP DNS redirect `--to-port`, an abbreviation iptables reads as `--to-ports`;
+    /// we write `--to-ports` everywhere.
+    @Test func dnsCapture() throws {
+        let expected = Self.dnsRules.replacingOccurrences(of: "--to-port 15053", with: "--to-ports 15053")
+        #expect(try render { $0.captureDNS = true } == expected)
     }
 
     @Test func ipv6RestoreUsesIPv6Addresses() throws {

@@ -115,9 +115,11 @@ import TestSupport
         try harness.emulator.kubeconfig(token: "stale-token").write(to: harness.runDirectory.appendingPathComponent("istio-cni-kubeconfig"), atomically: true, encoding: .utf8)
         try expectRejected(try harness.run("ADD", netns: namespace.path, config: fast), code: 11, mentioning: ["401", "Unauthorized"], untouched: namespace)
 
-        harness.emulator.stop()
+        let closed = try RefusingPort()
+        try harness.emulator.kubeconfig(server: "https://127.0.0.1:\(closed.port)")
+            .write(to: harness.runDirectory.appendingPathComponent("istio-cni-kubeconfig"), atomically: true, encoding: .utf8)
         try expectRejected(try harness.run("ADD", netns: namespace.path, config: fast), code: 11,
-                           mentioning: ["connecting to 127.0.0.1", "refused"], untouched: namespace)
+                           mentioning: ["connecting to 127.0.0.1:\(closed.port)", "refused"], untouched: namespace)
     }
 
     @Test func retriesRideOutTransientAPIFailures() throws {
@@ -143,7 +145,6 @@ import TestSupport
         ("traffic.sidecar.istio.io/excludeOutboundIPRanges", "*", "'*' is not allowed"),
         ("traffic.sidecar.istio.io/excludeInterfaces", "eth0;rm -rf", "is not an interface name"),
         ("sidecar.istio.io/interceptionMode", "redirect", "must be REDIRECT, TPROXY or NONE"),
-        ("sidecar.istio.io/interceptionMode", "TPROXY", "not supported by this istio-cni yet"),
     ])
     func invalidAnnotation(key: String, value: String, fragment: String) throws {
         let harness = try PluginHarness()

@@ -5,25 +5,34 @@ import TestSupport
 
 /// ADD, CHECK, DEL, VERSION, STATUS and GC through the real executable, as a runtime calls them.
 @Suite struct PluginLifecycleTests {
-    @Test func addCheckDeleteCheck() throws {
+    @Test(arguments: Capture.all)
+    func addCheckDeleteCheck(capture: Capture) throws {
         let harness = try PluginHarness()
-        try harness.addPod(PodFixtures.meshPod(name: "web"))
+        try harness.addPod(PodFixtures.meshPod(name: "web", annotations: capture.annotations))
         let namespace = try TestNamespace("life")
+        let config = harness.config(extra: capture.configuration)
 
-        #expect(try harness.run("ADD", netns: namespace.path).status == 0)
-        let check = try harness.run("CHECK", netns: namespace.path)
+        #expect(try harness.run("ADD", netns: namespace.path, config: config).status == 0)
+        let check = try harness.run("CHECK", netns: namespace.path, config: config)
         #expect(check.status == 0, "\(check.stdout)")
         #expect(check.stdout.isEmpty)
 
-        let delete = try harness.run("DEL", netns: namespace.path)
+        let delete = try harness.run("DEL", netns: namespace.path, config: config)
         #expect(delete.status == 0)
         #expect(delete.stdout.isEmpty)
-        #expect(try namespace.run(["nft", "list", "tables"]).stdout.isEmpty)
+        #expect(try Capture.holdsNoRules(namespace))
+        #expect(try namespace.run(["ip", "rule"]).stdout.contains("lookup 133") == false, "DEL took TPROXY's route along")
 
-        let checkAfterDelete = try harness.run("CHECK", netns: namespace.path)
+        let checkAfterDelete = try harness.run("CHECK", netns: namespace.path, config: config)
         #expect(checkAfterDelete.status == 1)
         #expect(checkAfterDelete.errorCode == 100)
-        #expect(checkAfterDelete.errorMessage.contains("table inet istio-proxy-nat is missing"))
+        let missing = switch capture.backend {
+        case .nftables: "table inet istio-proxy-nat is missing"
+        case .iptablesLegacy: "iptables-legacy -t nat: chain ISTIO_INBOUND is missing"
+        case .iptablesNft: "iptables-nft -t nat: chain ISTIO_INBOUND is missing"
+        }
+        let details = checkAfterDelete.json?["details"]?.stringValue ?? ""
+        #expect(details.contains(missing), "\(details)")
     }
 
     @Test func checkNamesATamperedRule() throws {
@@ -41,6 +50,21 @@ import TestSupport
         #expect(check.status == 1)
         #expect(check.errorMessage.contains("chain inet istio-proxy-nat istio-output: rule 11 `counter jump istio-redirect` is missing"),
                 "\(check.errorMessage)")
+    }
+
+    @Test func checkNamesATamperedIPTablesRuleAndATamperedRoute() throws {
+        let harness = try PluginHarness()
+        try harness.addPod(PodFixtures.meshPod(name: "web", annotations: ["sidecar.istio.io/interceptionMode": "TPROXY"]))
+        let namespace = try TestNamespace("tamperi")
+        let config = harness.config(extra: Capture(.iptablesNft).configuration)
+        #expect(try harness.run("ADD", netns: namespace.path, config: config).status == 0)
+        try namespace.run(["iptables-nft", "-t", "nat", "-D", "ISTIO_OUTPUT", "-j", "ISTIO_REDIRECT"])
+        try namespace.run(["ip", "route", "del", "local", "0.0.0.0/0", "dev", "lo", "table", "133"])
+
+        let check = try harness.run("CHECK", netns: namespace.path, config: config)
+        #expect(check.status == 1)
+        #expect(check.errorMessage.contains("iptables-nft -t nat ISTIO_OUTPUT: rule 11 `-j ISTIO_REDIRECT` is missing"), "\(check.errorMessage)")
+        #expect(check.json?["details"]?.stringValue?.contains("route `local 0.0.0.0/0 dev lo table 133` is missing") == true)
     }
 
     @Test func checkExpectsNoTablesForANonMeshPod() throws {

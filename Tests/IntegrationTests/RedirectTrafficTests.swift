@@ -3,26 +3,37 @@ import Testing
 import TestSupport
 
 /// Real TCP and UDP through the rules the plugin writes: a pod namespace and a peer namespace joined
-/// by a veth pair, netprobe listeners standing in for the proxy, the app and the remote service.
+/// by a veth pair, netprobe listeners standing in for the proxy, the app and the remote service. Every
+/// test runs for each backend (nftables, iptables-legacy, iptables-nft) and each interception mode
+/// (REDIRECT, TPROXY) where the mode matters.
 @Suite struct RedirectTrafficTests {
     static let peer = PodNetwork.peerAddress
     static let pod = PodNetwork.podAddress
 
     /// Adds `pod` to the emulator, runs ADD into a fresh pod network and returns both.
-    func programmedNetwork(_ pod: JSONPod, ipv6: Bool = false) throws -> (PluginHarness, PodNetwork) {
+    func programmedNetwork(_ pod: JSONPod, _ capture: Capture, ipv6: Bool = false) throws -> (PluginHarness, PodNetwork) {
         let harness = try PluginHarness()
+        var pod = pod
+        pod.annotations.merge(capture.annotations) { $1 }
         try harness.addPod(pod.json)
         let network = try PodNetwork(ipv6: ipv6)
-        let add = try harness.run("ADD", netns: network.pod.path, pod: pod.name)
+        let add = try harness.run("ADD", netns: network.pod.path, pod: pod.name, config: harness.config(extra: capture.configuration))
         #expect(add.status == 0, "ADD failed: \(add.stdout) \(add.stderr)")
         return (harness, network)
     }
 
-    @Test func defaultSidecarPodRedirectsOutboundAndInbound() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "web"))
+    /// What the inbound proxy reports for a redirected connection from the peer: the original
+    /// destination, and the client's own address (which TPROXY is there to keep).
+    static func inbound(_ destination: String, from client: String) -> String {
+        "inbound-proxy orig=\(destination) peer=\(client):"
+    }
+
+    @Test(arguments: Capture.all)
+    func defaultSidecarPodRedirectsOutboundAndInbound(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "web"), capture)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
-            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
             network.pod.listen(port: 8080, label: "app"),
             network.pod.listen(port: 15021, label: "health"),
             network.peer.listen(port: 80, label: "peer"),
@@ -37,20 +48,21 @@ import TestSupport
         #expect(fromProxyGID?.hasPrefix("peer ") == true, "\(fromProxyGID ?? "no answer")")
 
         let inbound = try network.peer.connect(Self.pod, 8080)
-        #expect(inbound?.hasPrefix("inbound-proxy orig=\(Self.pod):8080 ") == true, "\(inbound ?? "no answer")")
+        #expect(inbound?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true, "\(inbound ?? "no answer")")
         let healthCheck = try network.peer.connect(Self.pod, 15021)
         #expect(healthCheck?.hasPrefix("health ") == true, "\(healthCheck ?? "no answer")")
     }
 
-    @Test func excludedRangesAndPortsAreNotRedirected() throws {
+    @Test(arguments: Capture.all)
+    func excludedRangesAndPortsAreNotRedirected(capture: Capture) throws {
         let (_, network) = try programmedNetwork(JSONPod(name: "excl", annotations: [
             "traffic.sidecar.istio.io/excludeOutboundIPRanges": "\(PodNetwork.secondPeerAddress)/32",
             "traffic.sidecar.istio.io/excludeOutboundPorts": "9090",
             "traffic.sidecar.istio.io/excludeInboundPorts": "3306",
-        ]))
+        ]), capture)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
-            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
             network.pod.listen(port: 3306, label: "database"),
             network.peer.listen(port: 80, label: "peer80"),
             network.peer.listen(port: 9090, label: "peer9090"),
@@ -61,17 +73,19 @@ import TestSupport
         #expect(try network.pod.connect(Self.peer, 9090)?.hasPrefix("peer9090 ") == true)
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
         #expect(try network.peer.connect(Self.pod, 3306)?.hasPrefix("database ") == true)
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true)
     }
 
-    @Test func inclusionListsLimitWhatIsRedirected() throws {
+    @Test(arguments: Capture.all)
+    func inclusionListsLimitWhatIsRedirected(capture: Capture) throws {
         let (_, network) = try programmedNetwork(JSONPod(name: "incl", annotations: [
             "traffic.sidecar.istio.io/includeOutboundIPRanges": "\(PodNetwork.secondPeerAddress)/32",
             "traffic.sidecar.istio.io/includeInboundPorts": "8080",
             "traffic.sidecar.istio.io/includeOutboundPorts": "7070",
-        ]))
+        ]), capture)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
-            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
             network.pod.listen(port: 9000, label: "app9000"),
             network.peer.listen(port: 80, label: "peer80"),
             network.peer.listen(port: 7070, label: "peer7070"),
@@ -81,12 +95,13 @@ import TestSupport
         #expect(try network.pod.connect(PodNetwork.secondPeerAddress, 80)?.hasPrefix("outbound-proxy orig=\(PodNetwork.secondPeerAddress):80") == true)
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer80 ") == true)
         #expect(try network.pod.connect(Self.peer, 7070)?.hasPrefix("outbound-proxy orig=\(Self.peer):7070") == true)
-        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix("inbound-proxy orig=\(Self.pod):8080") == true)
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true)
         #expect(try network.peer.connect(Self.pod, 9000)?.hasPrefix("app9000 ") == true)
     }
 
-    @Test func dnsCaptureSendsPort53ToTheAgent() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "dns", proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]))
+    @Test(arguments: Capture.all)
+    func dnsCaptureSendsPort53ToTheAgent(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "dns", proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]), capture)
         // Like istio-agent: bound to localhost, running as the proxy user (the conntrack zones key on it).
         let listeners = try [
             network.pod.listen(port: 15053, label: "dns-proxy", udp: true, bind: "127.0.0.1", uid: 1337, gid: 1337),
@@ -99,11 +114,13 @@ import TestSupport
         #expect(try network.pod.connect(Self.peer, 53)?.hasPrefix("dns-proxy-tcp orig=\(Self.peer):53") == true)
         // The agent's own queries (uid 1337) go to the real resolver.
         #expect(try network.pod.connect(Self.peer, 53, uid: 1337, gid: 1337, udp: true) == "upstream-dns")
-        #expect(try network.pod.nftListing().contains("table inet istio-proxy-raw"))
+        let listing = try capture.listing(network.pod)
+        #expect(listing.contains(capture.backend == .nftables ? "table inet istio-proxy-raw" : "-A OUTPUT -j ISTIO_OUTPUT_DNS"))
     }
 
-    @Test func proxyUIDAndGIDComeFromTheSidecarSecurityContext() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "uid", runAsUser: 1_000_670_000, runAsGroup: 1_000_670_001))
+    @Test(arguments: Capture.redirect)
+    func proxyUIDAndGIDComeFromTheSidecarSecurityContext(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "uid", runAsUser: 1_000_670_000, runAsGroup: 1_000_670_001), capture)
         let listeners = try [network.pod.listen(port: 15001, label: "outbound-proxy"), network.peer.listen(port: 80, label: "peer")]
         defer { listeners.forEach { $0.stop() } }
 
@@ -112,11 +129,12 @@ import TestSupport
         #expect(try network.pod.connect(Self.peer, 80, uid: 1337, gid: 1337)?.hasPrefix("outbound-proxy ") == true)
     }
 
-    @Test func excludedInterfaceBypassesCaptureBothWays() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "ifx", annotations: ["traffic.sidecar.istio.io/excludeInterfaces": "eth0"]))
+    @Test(arguments: Capture.all)
+    func excludedInterfaceBypassesCaptureBothWays(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "ifx", annotations: ["traffic.sidecar.istio.io/excludeInterfaces": "eth0"]), capture)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
-            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
             network.pod.listen(port: 8080, label: "app"),
             network.peer.listen(port: 80, label: "peer"),
         ]
@@ -126,11 +144,12 @@ import TestSupport
         #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix("app ") == true)
     }
 
-    @Test func ipv6PodGetsIPv6RulesAndThePassthroughAddress() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "six"), ipv6: true)
+    @Test(arguments: Capture.all)
+    func ipv6PodGetsIPv6RulesAndThePassthroughAddress(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "six"), capture, ipv6: true)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
-            network.pod.listen(port: 15006, label: "inbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
             network.peer.listen(port: 80, label: "peer"),
         ]
         defer { listeners.forEach { $0.stop() } }
@@ -138,48 +157,60 @@ import TestSupport
         let peerV6 = PodNetwork.peerAddressV6
         #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
         #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
-        #expect(try network.peer.connect(PodNetwork.podAddressV6, 8080)?.hasPrefix("inbound-proxy orig=[\(PodNetwork.podAddressV6)]:8080") == true)
+        let inbound = try network.peer.connect(PodNetwork.podAddressV6, 8080)
+        #expect(inbound?.hasPrefix(Self.inbound("[\(PodNetwork.podAddressV6)]:8080", from: "[\(peerV6)]")) == true, "\(inbound ?? "no answer")")
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
         let loopback = try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout
         #expect(loopback.contains("::6/128"))
-        #expect(try network.pod.nftListing().contains("ip6 saddr ::6 "))
+        let listing = try capture.listing(network.pod, ipv6: true)
+        #expect(listing.contains(capture.backend == .nftables ? "ip6 saddr ::6 " : "-s ::6/128"))
+        if capture.transparent {
+            #expect(try network.pod.run(["ip", "-6", "rule"]).stdout.contains("fwmark 0x539 lookup 133"))
+            #expect(try network.pod.run(["ip", "-6", "route", "show", "table", "133"]).stdout.contains("local default dev lo"))
+        }
     }
 
     @Test func ipv4OnlyPodLeavesIPv6TrafficAlone() throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "four"))
+        let (_, network) = try programmedNetwork(JSONPod(name: "four"), Capture(.nftables))
         let listing = try network.pod.nftListing()
         #expect(listing.contains("meta nfproto ipv4 counter packets 0 bytes 0 jump istio-output"))
         #expect(!listing.contains("ip6 "))
     }
 
-    @Test func nonMeshPodGetsNoTablesAndDirectTraffic() throws {
+    @Test(arguments: Capture.redirect)
+    func nonMeshPodGetsNoRulesAndDirectTraffic(capture: Capture) throws {
         let harness = try PluginHarness()
         try harness.addPod(PodFixtures.plainPod(name: "plain"))
         let network = try PodNetwork()
-        let add = try harness.run("ADD", netns: network.pod.path, pod: "plain")
+        let add = try harness.run("ADD", netns: network.pod.path, pod: "plain", config: harness.config(extra: capture.configuration))
         #expect(add.status == 0)
         #expect(add.stderr.contains("no istio-proxy container"))
-        #expect(try network.pod.run(["nft", "list", "tables"]).stdout.isEmpty)
+        #expect(try Capture.holdsNoRules(network.pod))
         let peer = try network.peer.listen(port: 80, label: "peer")
         defer { peer.stop() }
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer ") == true)
     }
 
-    @Test func secondAddReplacesTheRulesAtomically() throws {
+    @Test(arguments: Capture.redirect)
+    func secondAddReplacesTheRulesAtomically(capture: Capture) throws {
         let harness = try PluginHarness()
-        try harness.addPod(JSONPod(name: "v1", proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]).json)
+        try harness.addPod(JSONPod(name: "v1", annotations: ["sidecar.istio.io/interceptionMode": "TPROXY"],
+                                   proxyEnvironment: ["ISTIO_META_DNS_CAPTURE": "true"]).json)
         try harness.addPod(JSONPod(name: "v2", annotations: ["traffic.sidecar.istio.io/excludeOutboundPorts": "9999"]).json)
         let network = try PodNetwork()
-        #expect(try harness.run("ADD", netns: network.pod.path, pod: "v1").status == 0)
-        #expect(try network.pod.nftListing().contains("istio-proxy-raw"))
-        let second = try harness.run("ADD", netns: network.pod.path, pod: "v2")
-        #expect(second.status == 0)
-        #expect(second.stderr.contains("replaced istio-proxy-nat,istio-proxy-raw"))
-        let listing = try network.pod.nftListing()
-        #expect(!listing.contains("istio-proxy-raw"))
-        #expect(listing.contains("tcp dport 9999 counter"))
-        #expect(!listing.contains("udp dport 53"))
-        #expect(try harness.run("CHECK", netns: network.pod.path, pod: "v2").status == 0)
+        let config = harness.config(extra: capture.configuration)
+        #expect(try harness.run("ADD", netns: network.pod.path, pod: "v1", config: config).status == 0)
+        #expect(try capture.listing(network.pod).contains(capture.backend == .nftables ? "istio-proxy-raw" : "ISTIO_OUTPUT_DNS"))
+        let second = try harness.run("ADD", netns: network.pod.path, pod: "v2", config: config)
+        #expect(second.status == 0, "\(second.stdout)")
+        #expect(second.stderr.contains("replaced"))
+        let listing = try capture.listing(network.pod)
+        #expect(!listing.contains("istio-proxy-raw") && !listing.contains("ISTIO_OUTPUT_DNS") && !listing.contains("ISTIO_TPROXY"))
+        #expect(listing.contains(capture.backend == .nftables ? "tcp dport 9999 counter" : "--dport 9999 -j RETURN"))
+        #expect(!listing.contains("udp dport 53") && !listing.contains("--dport 53 "))
+        #expect(try network.pod.run(["ip", "rule"]).stdout.contains("lookup 133") == false, "the TPROXY route went with the TPROXY rules")
+        let check = try harness.run("CHECK", netns: network.pod.path, pod: "v2", config: config)
+        #expect(check.status == 0, "\(check.stdout)")
     }
 }
 

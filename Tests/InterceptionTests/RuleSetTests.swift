@@ -8,7 +8,7 @@ import Testing
     func rules(_ configure: (inout InterceptionPolicy) -> Void = { _ in }, ipv6: Bool = false) throws -> RuleSet {
         var policy = InterceptionPolicy()
         configure(&policy)
-        return try RedirectPlan(policy).rules(ipv6: ipv6)
+        return RedirectPlan(policy).rules(ipv6: ipv6)
     }
 
     @Test func defaultUsesOnlyTheNatTable() throws {
@@ -64,9 +64,36 @@ import Testing
             .contains(Rule([.socketGID(30, negated: false)], .returnFromChain)))
     }
 
-    @Test func tproxyIsRefusedForNow() {
-        var policy = InterceptionPolicy()
-        policy.mode = .tproxy
-        #expect(throws: InterceptionError.self) { try RedirectPlan(policy) }
+    @Test func transparentProxyCapturesInboundInMangleAndNeedsItsRoute() throws {
+        let set = try rules { $0.mode = .tproxy }
+        #expect(set.tables == [.mangle, .nat])
+        #expect(set.chains(in: .mangle) == [.istioDivert, .istioTransparentProxy, .prerouting, .istioInbound, .output])
+        #expect(!set.mergedRules(.nat, .prerouting).contains { $0.jumpTarget == .istioInbound }, "nat leaves inbound alone")
+        #expect(set.transparentProxyRoute == TransparentProxyRoute(mark: 1337, table: 133))
+        #expect(set.mergedRules(.mangle, .istioTransparentProxy)
+            == [Rule([.destinationAddress(IPPrefix("127.0.0.1/32")!, negated: true), .transportProtocol(.tcp)], .transparentProxy(toPort: 15006, mark: 1337))])
+        #expect(try rules().transparentProxyRoute == nil)
+    }
+
+    @Test func transparentProxyWithoutInboundPortsNeedsNoRoute() throws {
+        let set = try rules { $0.mode = .tproxy; $0.inboundPortsInclude = .ports([]) }
+        #expect(set.transparentProxyRoute == nil)
+        #expect(!set.chains(in: .mangle).contains(.istioTransparentProxy))
+    }
+
+    @Test func transparentProxyOnListedPortsDivertsEachPort() throws {
+        let set = try rules { $0.mode = .tproxy; $0.inboundPortsInclude = .ports([8080]) }
+        let inbound = set.mergedRules(.mangle, .istioInbound)
+        #expect(inbound.suffix(2) == [
+            Rule([.transportProtocol(.tcp), .destinationPort(8080, negated: false), .conntrackState([.related, .established])], .jump(.istioDivert)),
+            Rule([.transportProtocol(.tcp), .destinationPort(8080, negated: false)], .jump(.istioTransparentProxy)),
+        ])
+        #expect(inbound.prefix(3).allSatisfy { $0.action == .returnFromChain }, "the three inserted RETURN rules come first")
+    }
+
+    @Test func excludedInterfacesAreSkippedInMangleToo() throws {
+        let set = try rules { $0.mode = .tproxy; $0.excludeInterfaces = ["eth1"] }
+        #expect(set.mergedRules(.mangle, .prerouting).first == Rule([.inputInterface("eth1")], .returnFromChain))
+        #expect(set.mergedRules(.mangle, .output).first == Rule([.outputInterface("eth1")], .returnFromChain))
     }
 }

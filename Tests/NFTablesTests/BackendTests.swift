@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 @Suite struct BackendTests {
-    static let plan = try! RedirectPlan(InterceptionPolicy())
+    static let plan = RedirectPlan(InterceptionPolicy())
 
     @Test func verifyFindsNothingAfterApplyAndNamesEachDifference() throws {
         let namespace = try TestNamespace("verify")
@@ -29,7 +29,7 @@ import TestSupport
         let handle = try NetworkNamespace(path: namespace.path)
         var policy = InterceptionPolicy()
         policy.captureDNS = true
-        let dns = try RedirectPlan(policy).rules(ipv6: false)
+        let dns = RedirectPlan(policy).rules(ipv6: false)
         let first = try NFTablesBackend.apply(in: handle) { _ in dns }
         #expect(first.replacedTables.isEmpty && first.tables == ["istio-proxy-nat", "istio-proxy-raw"])
         let second = try NFTablesBackend.apply(in: handle) { Self.plan.rules(ipv6: $0.hasGlobalIPv6) }

@@ -14,24 +14,12 @@ import TestSupport
         }.joined(separator: "\n")
     }
 
-    static let policies: [(String, @Sendable (inout InterceptionPolicy) -> Void)] = [
-        ("default", { _ in }),
-        ("drop-invalid", { $0.dropInvalid = true }),
-        ("ports", { $0.inboundPortsInclude = .ports([8080, 9090]); $0.outboundPortsInclude = [7070]; $0.outboundPortsExclude = [5555] }),
-        ("ranges", {
-            $0.outboundIPRangesInclude = .ranges([IPPrefix("192.0.2.0/24")!, IPPrefix("10.16.0.0/12")!, IPPrefix("2001:db8::/48")!])
-            $0.outboundIPRangesExclude = [IPPrefix("198.51.100.7/32")!, IPPrefix("2001:db8:1::/64")!]
-        }),
-        ("interfaces", { $0.excludeInterfaces = ["eth1", "tun+"]; $0.rerouteInterfaces = ["k6t-eth0"] }),
-        ("identity", { $0.proxyUID = 1_000_670_000; $0.proxyGID = 1_000_670_001; $0.ownerGroups = .only([10, 20]) }),
-    ]
-
     @Test(arguments: [false, true])
     func batchesListLikeNftScripts(ipv6: Bool) throws {
-        for (name, configure) in Self.policies {
+        for (name, configure) in PolicyVariety.all {
             var policy = InterceptionPolicy()
             configure(&policy)
-            let rules = try RedirectPlan(policy).rules(ipv6: ipv6)
+            let rules = RedirectPlan(policy).rules(ipv6: ipv6)
             let ours = try TestNamespace("ours")
             let theirs = try TestNamespace("nft")
             if ipv6 {

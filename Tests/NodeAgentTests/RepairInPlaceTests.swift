@@ -54,6 +54,32 @@ import TestSupport
         #expect(node.node.read("run/sandboxes/sandbox-web.json") == nil)
     }
 
+    @Test func repairsWithTheIPTablesBackendWhenTheNodeUsesIt() throws {
+        let network = try PodNetwork()
+        defer { network.delete() }
+        var environment = Self.environment
+        environment["NATIVE_NFTABLES"] = "false"
+        environment["FORCE_IPTABLES_BINARY"] = "legacy"
+        let node = try InstalledNode(environment: environment,
+                                     pods: [PodFixtures.with(PodFixtures.meshPod(name: "web"), status: PodFixtures.healthyStatus(podIP: PodNetwork.podAddress))])
+        defer { node.agent.kill() }
+        let added = try node.plugin(netns: network.pod.path, pod: "web", containerID: "sandbox-ipt")
+        #expect(added.succeeded, "\(added.stdout) \(added.stderr)")
+        #expect(try network.pod.run(["iptables-legacy-save"]).stdout.contains(":ISTIO_OUTPUT"))
+
+        try network.pod.run(["iptables-legacy", "-t", "nat", "-F"])
+        try network.pod.run(["iptables-legacy", "-t", "nat", "-X"])
+        #expect(try validate(network.pod) == 126)
+        try node.setStatus("web", PodFixtures.brokenStatus(podIP: PodNetwork.podAddress))
+        #expect(AgentProcess.eventually(within: 5) { node.agent.log.contains("in iptables-legacy nat") }, "\(node.agent.log)")
+        #expect(try validate(network.pod) == 0)
+        #expect(!(try tables(network.pod)).contains("istio-proxy"), "nothing in nftables")
+        #expect(node.node.read("run/sandboxes/sandbox-ipt.json")?.contains(#""variant":"legacy""#) == true)
+
+        #expect(try node.plugin("DEL", netns: network.pod.path, pod: "web", containerID: "sandbox-ipt").succeeded)
+        #expect(!(try network.pod.run(["iptables-legacy-save"]).stdout.contains("ISTIO_")))
+    }
+
     @Test func findsANamespaceWithoutARecordByThePodsIP() throws {
         let address = "198.51.100.77"
         let namespace = try TestNamespace("byip")

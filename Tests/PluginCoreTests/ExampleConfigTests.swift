@@ -27,7 +27,7 @@ import Testing
         #expect(settings.kubeconfigPath == "/var/run/istio-cni/istio-cni-kubeconfig")
         #expect(settings.excludeNamespaces.contains("kube-system"))
         #expect(settings.agentNamespace == "istio-system")
-        #expect(settings.requestedBackend == "nftables")
+        #expect(settings.backend == .nftables)
     }
 
     @Test func chainedEntryInsideTheExampleList() throws {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # ADD benchmark. Targets: plugin / iptables-restore <= 1.5 with the pod fetched over TLS (issue 2),
-# <= 1.0 with the pod from the install-cni agent's cache (issue 3).
+# <= 1.0 with the pod from the install-cni agent's cache (issue 3); rows for the iptables backend and
+# TPROXY (issue 5).
 # Builds the installable plugin, a release API emulator and a release agent, preloads a default sidecar
-# pod, and runs addbench: every sample in a fresh network namespace, plugin ADD (API and cache) vs a
-# pre-entered iptables-restore --noflush and nft -f of the same rules, interleaved.
+# pod and a TPROXY one, and runs addbench: every sample in a fresh network namespace, plugin ADD (API
+# and cache; nftables and iptables backends; REDIRECT and TPROXY) vs a pre-entered
+# iptables-restore --noflush and nft -f of the same rules, interleaved.
 # Usage: add-benchmark.sh [SAMPLES] (default 300). Needs root.
+# COMPARE_PLUGIN=/path/to/other/dist/istio-cni adds an interleaved cache variant run with that binary
+# (an A/B against an older build; it needs its istio-cni-libs beside it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 samples=${1:-300}
@@ -27,6 +31,11 @@ gcc -O2 -Wall -o "$work/addbench" integration/bench/addbench.c
 cat > "$work/pods.json" <<'JSON'
 [{"metadata": {"name": "web", "namespace": "default",
    "annotations": {"sidecar.istio.io/status": "{\"initContainers\":[\"istio-validation\"],\"containers\":[\"istio-proxy\"]}"}},
+  "spec": {"nodeName": "node-a", "containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
+           "initContainers": [{"name": "istio-validation"}]}},
+ {"metadata": {"name": "web-tproxy", "namespace": "default",
+   "annotations": {"sidecar.istio.io/status": "{\"initContainers\":[\"istio-validation\"],\"containers\":[\"istio-proxy\"]}",
+                   "sidecar.istio.io/interceptionMode": "TPROXY"}},
   "spec": {"nodeName": "node-a", "containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
            "initContainers": [{"name": "istio-validation"}]}}]
 JSON
@@ -52,7 +61,7 @@ for _ in $(seq 100); do curl -sf http://127.0.0.1:18900/readyz 2>/dev/null | gre
 
 config() {
     cat <<JSON
-{"cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "istio-cni", "cni_agent_run_dir": "$1",
+{"cniVersion": "1.0.0", "name": "k8s-pod-network", "type": "istio-cni", "cni_agent_run_dir": "$1", "backend": "${2:-nftables}",
  "exclude_namespaces": ["kube-system"], "pod_namespace": "istio-system",
  "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/bench"}],
                 "ips": [{"interface": 0, "address": "203.0.113.6/24", "gateway": "203.0.113.1"}], "dns": {}}}
@@ -60,9 +69,21 @@ JSON
 }
 config "$work/run-api" > "$work/config-api.json"
 config "$work/run-agent" > "$work/config-agent.json"
+config "$work/run-agent" iptables > "$work/config-agent-iptables.json"
 
 echo "istio-cni ADD benchmark: $samples samples per variant, $(nproc) cores, kernel $(uname -r), emulator key ${KEY_TYPE:-rsa}"
-"$work/addbench" -n "$samples" -p "$root/dist/istio-cni" -c "$work/config-api.json" -C "$work/config-agent.json" \
-    -a "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web" \
-    -i "$root/Tests/Fixtures/default-redirect.iptables" -f "$root/Tests/Fixtures/default-redirect.nft"
+web="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web"
+tproxy="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-tproxy"
+cache="pod from the node agent's cache"
+"$work/addbench" -n "$samples" -p "$root/dist/istio-cni" \
+    -T "iptables-restore --noflush|iptables-restore --noflush|$root/Tests/Fixtures/default-redirect.iptables" \
+    -T "iptables-legacy-restore --noflush|iptables-legacy-restore --noflush|$root/Tests/Fixtures/default-redirect.iptables" \
+    -T "nft -f|nft -f -|$root/Tests/Fixtures/default-redirect.nft" \
+    -T "iptables-restore --noflush, TPROXY rules|iptables-restore --noflush|$root/Tests/Fixtures/tproxy.iptables" \
+    -P "plugin ADD, pod from the API (TLS)|$work/config-api.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; pod from the API server)" \
+    -P "plugin ADD, pod from the agent cache|$work/config-agent.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; $cache)" \
+    -P "plugin ADD, cache, iptables backend|$work/config-agent-iptables.json|$web|(iptables-nft nat, 20 rules, IPv4; $cache)" \
+    -P "plugin ADD, cache, TPROXY|$work/config-agent.json|$tproxy|(nftables istio-proxy-mangle,istio-proxy-nat, " \
+    -P "plugin ADD, cache, iptables backend, TPROXY|$work/config-agent-iptables.json|$tproxy|(iptables-nft mangle,nat, " \
+    ${COMPARE_PLUGIN:+-P "plugin ADD, cache, COMPARE_PLUGIN|$work/config-agent.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; $cache)|$COMPARE_PLUGIN"}
 echo "agent after the run: $(ps -o rss= -p "$agent_pid" | awk '{printf "%.1f MiB RSS", $1/1024}')"

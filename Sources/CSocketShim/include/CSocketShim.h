@@ -19,6 +19,13 @@ int csock_accept(int listen_fd);
 /// The connection's original destination before NAT (SO_ORIGINAL_DST), as "ip:port".
 int csock_original_destination(int fd, int family, char *text, size_t length);
 
+/// Lets a listener take connections TPROXY hands it for addresses that are not its own
+/// (IP_TRANSPARENT / IPV6_TRANSPARENT; needs CAP_NET_ADMIN).
+int csock_make_transparent(int fd, int family);
+
+/// The connection's local address as "ip:port" (for a transparent listener: the original destination).
+int csock_local(int fd, char *text, size_t length);
+
 /// The connection's peer as "ip:port".
 int csock_peer(int fd, char *text, size_t length);
 
@@ -38,6 +45,10 @@ long csock_write(int fd, const unsigned char *buffer, size_t length);
 
 /// Drops all groups and becomes uid/gid (for testing the proxy-UID/GID exclusions).
 int csock_become(unsigned uid, unsigned gid);
+
+/// A TCP socket bound to `address` and a free port but not listening: connecting to it is refused,
+/// and no other process can take the port while it is open.
+int csock_bind_without_listening(const char *address);
 
 void csock_close(int fd);
 

@@ -18,6 +18,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var podName: String?
     public var nodeName: String?
     public var nativeNftables = true
+    /// "legacy" or "nft" (Istio's FORCE_IPTABLES_BINARY), for the iptables backend.
+    public var forceIptablesBinary: String?
     public var kubernetesServiceHost: String?
     public var kubernetesServicePort: Int?
     public var skipCNIBinaries: [String] = []
@@ -51,6 +53,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         if let v = source[.podName], !v.isEmpty { podName = try Self.name(v, .podName, subdomain: true) }
         if let v = source[.nodeName], !v.isEmpty { nodeName = try Self.name(v, .nodeName, subdomain: true) }
         if let v = source[.nativeNftables] { nativeNftables = try Self.bool(v, .nativeNftables) }
+        if let v = source[.forceIptablesBinary], !v.isEmpty {
+            guard v == "legacy" || v == "nft" else { throw AgentConfigurationError(.forceIptablesBinary, v, "must be \"legacy\" or \"nft\"") }
+            forceIptablesBinary = v
+        }
         if let v = source[.kubernetesServiceHost], !v.isEmpty { kubernetesServiceHost = try Self.host(v, .kubernetesServiceHost) }
         if let v = source[.kubernetesServicePort], !v.isEmpty { kubernetesServicePort = try Self.port(v, .kubernetesServicePort, allowDisabled: false) }
         if let v = source[.skipCNIBinaries] { skipCNIBinaries = try Self.list(v).map { name throws(AgentConfigurationError) in try Self.fileName(name, .skipCNIBinaries) } }

@@ -20,6 +20,7 @@ public struct AgentSetting: Sendable, Hashable {
     public static let podName = AgentSetting("POD_NAME", "the agent's own pod (to find its DaemonSet at shutdown)")
     public static let nodeName = AgentSetting("NODE_NAME", "the node whose pods the agent caches for the plugin")
     public static let nativeNftables = AgentSetting("NATIVE_NFTABLES", "program nftables (true) or iptables (false) in pods")
+    public static let forceIptablesBinary = AgentSetting("FORCE_IPTABLES_BINARY", "iptables backend: always use the legacy or nft variant")
     public static let kubernetesServiceHost = AgentSetting("KUBERNETES_SERVICE_HOST", "API server address (set by Kubernetes in every pod)")
     public static let kubernetesServicePort = AgentSetting("KUBERNETES_SERVICE_PORT", "API server port (set by Kubernetes in every pod)")
     public static let skipCNIBinaries = AgentSetting("SKIP_CNI_BINARIES", "comma-separated binaries not to install")
@@ -32,7 +33,7 @@ public struct AgentSetting: Sendable, Hashable {
 
     public static let all: [AgentSetting] = [
         .mountedCNINetDir, .cniConfName, .chainedCNIPlugin, .cniAgentRunDir, .kubeconfigMode, .kubeCAFile, .skipTLSVerify,
-        .monitoringPort, .readinessPort, .excludeNamespaces, .podNamespace, .podName, .nodeName, .nativeNftables,
+        .monitoringPort, .readinessPort, .excludeNamespaces, .podNamespace, .podName, .nodeName, .nativeNftables, .forceIptablesBinary,
         .kubernetesServiceHost, .kubernetesServicePort, .skipCNIBinaries, .updateCNIBinaries, .cniBinDir, .cniBinSourceDir,
         .serviceAccountDir, .pluginLogLevel, .logLevel,
     ] + repairSettings

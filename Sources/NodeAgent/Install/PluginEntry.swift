@@ -25,7 +25,9 @@ enum PluginEntry {
             ("exclude_namespaces", .array(configuration.excludeNamespaces.map(JSONValue.string))),
         ]
         if let namespace = configuration.podNamespace { values.append(("pod_namespace", .string(namespace))) }
-        values += [("native_nftables", .bool(configuration.nativeNftables)), ("ipam", .object(JSONObject())), ("dns", .object(JSONObject()))]
+        values.append(("native_nftables", .bool(configuration.nativeNftables)))
+        if let forced = configuration.forceIptablesBinary { values.append(("force_iptables_binary", .string(forced))) }
+        values += [("ipam", .object(JSONObject())), ("dns", .object(JSONObject()))]
         return values
     }
 

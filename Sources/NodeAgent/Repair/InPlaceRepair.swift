@@ -1,4 +1,6 @@
 import CNI
+import Foundation
+import IPTables
 import Interception
 import JSON
 import Kubernetes
@@ -6,7 +8,7 @@ import NFTables
 import PluginCore
 
 /// Programs a running pod's redirect rules in its network namespace with the plugin's own code path
-/// (pod → PodFacts → MeshSelection → RedirectPlan → one nftables transaction).
+/// (pod → PodFacts → MeshSelection → RedirectPlan → `PodRules` with the node's backend).
 struct InPlaceRepair: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -21,11 +23,17 @@ struct InPlaceRepair: Sendable {
     let locator: NetnsLocator
     let excludeNamespaces: [String]
     let agentNamespace: String?
+    let rules: PodRules
+    let runDirectory: String
 
     init(configuration: AgentConfiguration) {
         locator = NetnsLocator(runDirectory: configuration.runDirectory, repair: configuration.repair)
         excludeNamespaces = configuration.excludeNamespaces
         agentNamespace = configuration.podNamespace
+        runDirectory = configuration.runDirectory
+        let backend: RuleBackend = configuration.nativeNftables
+            ? .nftables : .iptables(forced: configuration.forceIptablesBinary.flatMap(IPTablesVariant.init(forcedName:)))
+        rules = PodRules(backend: backend, searchPath: ProcessInfo.processInfo.environment["PATH"])
     }
 
     func repair(_ object: JSONValue) throws(Failure) -> Outcome {
@@ -39,7 +47,7 @@ struct InPlaceRepair: Sendable {
         do {
             switch try MeshSelection.decide(PodFacts(pod)) {
             case .skip(let reason): return .notIntercepted("\(reason)")
-            case .intercept(let policy): plan = try RedirectPlan(policy)
+            case .intercept(let policy): plan = RedirectPlan(policy)
             }
         } catch {
             throw Failure(description: "invalid interception setting \(error)")
@@ -49,10 +57,22 @@ struct InPlaceRepair: Sendable {
             let shown = ips.map(\.description).sorted().joined(separator: ", ")
             throw Failure(description: "no network namespace on this node holds the pod's IP\(ips.count == 1 ? "" : "s") \(shown.isEmpty ? "(none in its status)" : shown)")
         }
+        let namespace: NetworkNamespace
+        do { namespace = try NetworkNamespace(path: found.path) } catch {
+            throw Failure(description: "opening \(found.path) failed: \(error)")
+        }
+        let record = found.record
+        let update = { (update: PodRules.RecordUpdate) in
+            guard let record else { return }
+            var updated = record
+            updated.iptables = update.iptables
+            updated.transparentProxyRoute = update.transparentProxyRoute
+            _ = updated.write(runDirectory: runDirectory)
+        }
         do {
-            let namespace = try NetworkNamespace(path: found.path)
-            let report = try PreparedApply(in: namespace).commit { facts in plan.rules(ipv6: facts.hasGlobalIPv6) }
-            return .programmed("\(report.ruleCount) rules in nftables \(report.tables.joined(separator: ",")) (\(report.ipv6 ? "IPv4+IPv6" : "IPv4")), netns found by \(found.how)")
+            let report = try rules.apply(plan, prepared: try PreparedNamespace(in: namespace), previousRecord: { record }) { intent, _ in update(intent) }
+            update(report.record)
+            return .programmed("\(report.ruleCount) rules in \(report.written) (\(report.ipv6 ? "IPv4+IPv6" : "IPv4")), netns found by \(found.how)")
         } catch {
             throw Failure(description: "programming the rules in \(found.path) failed: \(error)")
         }

@@ -11,6 +11,8 @@ struct NetnsLocator: Sendable {
         /// The path as this process can open it.
         let path: String
         let how: String
+        /// The plugin's record, when the namespace was found through it.
+        var record: SandboxRecord?
     }
 
     let runDirectory: String
@@ -42,9 +44,9 @@ struct NetnsLocator: Sendable {
                 if !FileSystem.exists(local) { try? FileSystem.remove(path) }
                 continue
             }
-            if ips.isEmpty { return Found(path: local, how: "the plugin's record (\(record.netns))") }
+            if ips.isEmpty { return Found(path: local, how: "the plugin's record (\(record.netns))", record: record) }
             if let addresses = try? NamespaceAddresses.read(in: handle), !addresses.isDisjoint(with: ips) {
-                return Found(path: local, how: "the plugin's record (\(record.netns))")
+                return Found(path: local, how: "the plugin's record (\(record.netns))", record: record)
             }
         }
         return nil

@@ -1,0 +1,21 @@
+import CNI
+import Interception
+
+/// Interception policies that between them use every knob, for tests that push each one through the
+/// kernel (nftables oracle, iptables round trip).
+public enum PolicyVariety {
+    public static let all: [(String, @Sendable (inout InterceptionPolicy) -> Void)] = [
+        ("default", { _ in }),
+        ("drop-invalid", { $0.dropInvalid = true }),
+        ("ports", { $0.inboundPortsInclude = .ports([8080, 9090]); $0.outboundPortsInclude = [7070]; $0.outboundPortsExclude = [5555] }),
+        ("ranges", {
+            $0.outboundIPRangesInclude = .ranges([IPPrefix("192.0.2.0/24")!, IPPrefix("10.16.0.0/12")!, IPPrefix("2001:db8::/48")!])
+            $0.outboundIPRangesExclude = [IPPrefix("198.51.100.7/32")!, IPPrefix("2001:db8:1::/64")!]
+        }),
+        ("interfaces", { $0.excludeInterfaces = ["eth1", "tun+"]; $0.rerouteInterfaces = ["k6t-eth0"] }),
+        ("identity", { $0.proxyUID = 1_000_670_000; $0.proxyGID = 1_000_670_001; $0.ownerGroups = .only([10, 20]) }),
+        ("dns", { $0.captureDNS = true }),
+        ("tproxy", { $0.mode = .tproxy; $0.dropInvalid = true; $0.excludeInterfaces = ["eth1"] }),
+        ("tproxy-ports", { $0.mode = .tproxy; $0.inboundPortsInclude = .ports([8080]); $0.captureDNS = true }),
+    ]
+}
