@@ -59,7 +59,14 @@ public struct PodRules: Sendable {
             let update = RecordUpdate(iptables: ownership, transparentProxyRoute: route || previous?.transparentProxyRoute == true)
             recordIntent(update, previous)
             try namespaceCall { () throws(NFTablesError) in try prepared.prepareRouting(for: rules) }
-            let count = try iptables.write(rules, tools: tools, ownership: ownership, previous: previous?.iptables, state: state)
+            let count: Int
+            do {
+                count = try iptables.write(rules, tools: tools, ownership: ownership, previous: previous?.iptables, state: state)
+            } catch {
+                // The rules were taken back; a route this ADD added must not outlive them.
+                if let added = rules.transparentProxyRoute, previous?.transparentProxyRoute != true { try? prepared.removeRouting(added) }
+                throw error
+            }
             if let old = previous?.iptables { try iptables.remove(old, except: tools) }
             let removedTables = try namespaceCall { () throws(NFTablesError) in try prepared.deleteOurTables() }
             let variant = tools.first.map { $0.variant == .plain ? "iptables" : "iptables-\($0.variant.rawValue)" } ?? "iptables"

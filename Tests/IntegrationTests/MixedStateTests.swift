@@ -93,13 +93,16 @@ import TestSupport
         #expect(try earlier.run(["iptables-nft-save"]).stdout.contains("ISTIO_OUTPUT"), "the other namespace keeps its rules")
     }
 
-    /// IPv4 goes in first; when IPv6 then fails (here: an `ip6 nat` table some other tool made with a
-    /// chain iptables cannot use), the IPv4 rules are taken out again and the error names the tool.
-    @Test func aFailedIPTablesWriteLeavesNothingBehind() throws {
+    /// IPv4 goes in first; when IPv6 then fails (here: `ip6 nat`/`ip6 mangle` tables some other tool made
+    /// with chains iptables cannot use), the IPv4 rules and a TPROXY route this ADD added are taken out
+    /// again, and the error names the tool.
+    @Test(arguments: ["REDIRECT", "TPROXY"])
+    func aFailedIPTablesWriteLeavesNothingBehind(mode: String) throws {
         let harness = try PluginHarness()
-        try harness.addPod(PodFixtures.meshPod(name: "web"))
+        try harness.addPod(PodFixtures.meshPod(name: "web", annotations: ["sidecar.istio.io/interceptionMode": mode]))
         let network = try PodNetwork(ipv6: true)
-        try network.pod.run(["nft", "add table ip6 nat; add chain ip6 nat PREROUTING { type filter hook prerouting priority 0; }"])
+        try network.pod.run(["nft", "add table ip6 nat; add chain ip6 nat PREROUTING { type filter hook prerouting priority 0; }; "
+                             + "add table ip6 mangle; add chain ip6 mangle PREROUTING { type filter hook prerouting priority 0; }"])
         let config = harness.config(extra: Capture(.iptablesNft).configuration)
 
         let add = try harness.run("ADD", netns: network.pod.path, config: config)
@@ -107,6 +110,8 @@ import TestSupport
         #expect(add.errorMessage.contains("programming the redirect rules with iptables failed: /usr/sbin/ip6tables-nft-restore --noflush failed"),
                 "\(add.errorMessage)")
         #expect(!(try network.pod.run(["iptables-nft-save"]).stdout.contains("ISTIO_")), "the IPv4 rules were taken back")
+        #expect(!(try network.pod.run(["ip", "rule"]).stdout.contains("lookup 133")), "no TPROXY policy rule left")
+        #expect(!(try network.pod.run(["ip", "-6", "rule"]).stdout.contains("lookup 133")), "no IPv6 TPROXY policy rule left")
         #expect(!FileManager.default.fileExists(atPath: harness.runDirectory.appendingPathComponent("sandboxes/0123456789abcdef.json").path))
     }
 }
