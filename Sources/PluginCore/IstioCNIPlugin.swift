@@ -52,6 +52,8 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             SandboxRecord(containerID: containerID, netns: namespace.path, netnsInode: inode, podNamespace: pod.namespace, podName: pod.name, podUID: pod.uid,
                           iptables: update.iptables, transparentProxyRoute: update.transparentProxyRoute)
         }
+        let lock = try lockSandbox(containerID, settings: settings, subject: subject, command: "ADD")
+        defer { lock?.release() }
         var intentWritten = false
         var replacedRecord: SandboxRecord?
         let report: PodRules.Report
@@ -102,8 +104,11 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         let subject = PodReference(environment)
         let settings = config.flatMap { try? PluginSettings($0, processEnvironment: processEnvironment) }
         var record: SandboxRecord?
+        var lock: SandboxLock?
         if let settings {
             introduce(subject, settings: settings)
+            // DEL must not fail a pod's teardown: after the wait it goes on without the lock.
+            lock = environment.containerID.flatMap { try? lockSandbox($0, settings: settings, subject: subject, command: "DEL") }
             record = environment.containerID.flatMap { id in
                 environment.netns.flatMap { SandboxRecord.read(runDirectory: settings.runDirectory, containerID: id, namespacePath: $0) }
             }
@@ -111,6 +116,7 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         if let configProblem { log.warning("DEL \(subject): ignoring unusable configuration (\(configProblem)); removing our tables anyway") }
         defer {
             if let settings, let containerID = environment.containerID { SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID) }
+            lock?.release(removingFile: true)
         }
         guard let path = environment.netns else {
             log.info("DEL \(subject): no network namespace given, nothing to remove")
@@ -255,6 +261,21 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             return try MeshSelection.decide(PodFacts(pod), processEnvironment: processEnvironment)
         } catch {
             throw invalidPod(subject, error)
+        }
+    }
+
+    /// The sandbox's lock, or nil when it cannot be made (no container ID, unwritable run dir).
+    private func lockSandbox(_ containerID: String, settings: PluginSettings, subject: PodReference,
+                             command: String) throws(CNIError) -> SandboxLock? {
+        guard !containerID.isEmpty else { return nil }
+        do {
+            return try SandboxLock.acquire(runDirectory: settings.runDirectory, containerID: containerID)
+        } catch .unavailable(let reason) {
+            log.warning("\(command) \(subject): going on without the sandbox lock: \(reason)")
+            return nil
+        } catch {
+            throw CNIError(.tryAgainLater, "\(command) \(subject): another ADD or DEL of sandbox \(containerID) has held it for over "
+                           + "\(SandboxLock.waitMilliseconds / 1000) s")
         }
     }
 

@@ -32,7 +32,8 @@ public struct PodRules: Sendable {
     /// Writes `plan`'s rules. `previousRecord` reads what the sandbox record said before (nil for a new
     /// sandbox); a fresh namespace has nothing it could speak about, so it is only read when the
     /// namespace holds netfilter state. `recordIntent` is called with the new record's content and the
-    /// previous record before iptables rules are written, so a killed ADD still owns them.
+    /// previous record before iptables rules or a TPROXY route are written, so a killed ADD, or a DEL
+    /// racing this ADD, still finds them owned.
     public func apply(_ plan: RedirectPlan, prepared: PreparedNamespace, previousRecord: () -> SandboxRecord?,
                       recordIntent: (RecordUpdate, SandboxRecord?) -> Void) throws(PodRulesFailure) -> Report {
         let (facts, inventory) = try namespaceCall { () throws(NFTablesError) in try prepared.facts() }
@@ -49,6 +50,11 @@ public struct PodRules: Sendable {
         let report: Report
         switch backend {
         case .nftables:
+            if route {
+                // The policy route is not in our tables: a DEL that lands between the commit and the
+                // final record must already find it claimed.
+                recordIntent(RecordUpdate(iptables: previous?.iptables, transparentProxyRoute: true), previous)
+            }
             let applied = try namespaceCall { () throws(NFTablesError) in try prepared.commitNFTables(rules) }
             if let old = previous?.iptables { try iptables.remove(old) }
             report = Report(written: "nftables \(applied.tables.joined(separator: ","))", ruleCount: applied.ruleCount, ipv6: applied.ipv6,

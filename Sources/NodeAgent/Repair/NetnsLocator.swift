@@ -41,7 +41,7 @@ struct NetnsLocator: Sendable {
             guard record.podNamespace == namespace, record.podName == name, record.podUID.isEmpty || uid.isEmpty || record.podUID == uid else { continue }
             let local = hostPath(record.netns)
             guard let handle = try? NetworkNamespace(path: local) else {
-                if !FileSystem.exists(local) { try? FileSystem.remove(path) }
+                if !FileSystem.exists(local) { removeRecord(path, record) }
                 continue
             }
             if ips.isEmpty { return Found(path: local, how: "the plugin's record (\(record.netns))", record: record) }
@@ -59,9 +59,16 @@ struct NetnsLocator: Sendable {
         for file in FileSystem.list(directory) where file.hasSuffix(".json") {
             let path = directory + "/" + file
             guard let bytes = FileSystem.readIfPresent(path), let record = SandboxRecord(json: bytes) else { continue }
-            if !FileSystem.exists(hostPath(record.netns)), (try? FileSystem.remove(path)) != nil { removed += 1 }
+            if !FileSystem.exists(hostPath(record.netns)), removeRecord(path, record) { removed += 1 }
         }
         return removed
+    }
+
+    /// Removes a record and the plugin's lock file for the same sandbox.
+    @discardableResult
+    private func removeRecord(_ path: String, _ record: SandboxRecord) -> Bool {
+        try? FileSystem.remove(SandboxRecord.directory(runDirectory: runDirectory) + "/" + record.containerID + ".lock")
+        return (try? FileSystem.remove(path)) != nil
     }
 
     /// Every network namespace on the node with a process in it, matched by address; among the
