@@ -112,6 +112,12 @@ let package = Package(
         .executableTarget(name: "netprobe", dependencies: ["CSocketShim"]),
         .executableTarget(name: "repair-benchmark", dependencies: ["KubeEmulator", "JSON", "TestSupport"]),
         .target(name: "CSpawnShim", cSettings: [.define("_GNU_SOURCE")]),
+        // Parser fuzz targets: libFuzzer entry with -DFUZZING (scripts/fuzz.sh), corpus replay otherwise.
+        .executableTarget(
+            name: "fuzz-parsers",
+            dependencies: ["CNI", "Interception", "IPTables", "JSON", "Kubernetes", "Manifests", "CFuzzDriver", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "CFuzzDriver"),
         .target(name: "TestSupport", dependencies: ["JSON", "CNI", "Interception", "KubeEmulator", "CSpawnShim", "CSocketShim"]),
 
         // MARK: Tests

@@ -17,3 +17,5 @@ ISTIO_CNI_PLUGIN=$PWD/dist/istio-cni INSTALL_CNI=$PWD/.build/debug/install-cni K
     swift test --skip-build "$@"
 leftover=$(ip netns list | awk '$1 ~ /^icni-/ { print $1 }')
 [ -z "$leftover" ] || { echo "test: namespaces left behind: $leftover" >&2; exit 1; }
+# Every fuzz target for a short bounded time (scripts/fuzz.sh TARGET 600 is the long local run).
+[ $# -gt 0 ] || scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"

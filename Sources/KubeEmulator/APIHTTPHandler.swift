@@ -39,6 +39,13 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch services.faults.next() {
         case .hang?:
             return
+        case .stallMidResponse?:
+            let body = Array(APIStatus(code: 500, reason: "InternalError", message: "the rest of this body never comes").json.description.utf8)
+            let headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.count))])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            let half = context.channel.allocator.buffer(bytes: body.prefix(body.count / 2))
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half))), promise: nil)
+            return
         case .closeConnection?:
             context.close(promise: nil)
             return
@@ -52,9 +59,20 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .garbageBody?:
             write(context: context, head: head, status: 200, body: Array("<html>not the API</html>".utf8), contentType: "text/html")
             return
+        case .delay(let milliseconds)?:
+            let body = self.body
+            let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+                handler.value.0.serve(context: handler.value.1, head: head, body: body, authorized: authorized)
+            }
+            return
         case nil:
             break
         }
+        serve(context: context, head: head, body: body, authorized: authorized)
+    }
+
+    private func serve(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], authorized: Bool) {
         guard authorized else {
             write(context: context, head: head, status: 401, body: Array(APIStatus.unauthorized.json.description.utf8))
             return

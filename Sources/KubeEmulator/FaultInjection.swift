@@ -5,12 +5,16 @@ import Synchronization
 public enum APIFault: Sendable, Equatable {
     /// Accept the request and never answer.
     case hang
+    /// Send the status line, the headers and half of the body, then go silent with the connection open.
+    case stallMidResponse
     /// Close the connection without answering.
     case closeConnection
     /// Answer with this status (a `Status` body), optionally with `Retry-After`.
     case status(Int, retryAfterSeconds: Int?)
     /// Answer 200 with a body that is not JSON.
     case garbageBody
+    /// Answer as usual, but only after this many milliseconds (a slow or overloaded server).
+    case delay(milliseconds: Int)
 }
 
 /// Faults queued for upcoming requests; each entry applies to `remaining` requests (nil: until cleared).

@@ -7,6 +7,8 @@ import Glibc
 public final class NetworkNamespace: Sendable {
     public let path: String
     let descriptor: Int32
+    private let device: UInt64
+    private let inode: UInt64
 
     /// Opens `path` and checks that it is a network namespace other than the plugin's own (writing
     /// rules into the namespace the runtime runs in would change the node's own netfilter state).
@@ -31,6 +33,16 @@ public final class NetworkNamespace: Sendable {
             throw NFTablesError(.invalidNamespace, "open", path, detail: "this is the plugin's own network namespace (the node's), refusing to change it")
         }
         descriptor = fd
+        device = UInt64(target.st_dev)
+        inode = UInt64(target.st_ino)
+    }
+
+    /// Whether `path` still names the namespace this handle holds. The runtime tears a sandbox down
+    /// by unmounting its netns file; our descriptor keeps the namespace alive, so without this check
+    /// an ADD racing the teardown would report success for rules nobody will ever use.
+    public var isStillAtPath: Bool {
+        var current = stat()
+        return stat(path, &current) == 0 && UInt64(current.st_dev) == device && UInt64(current.st_ino) == inode
     }
 
     deinit {

@@ -52,10 +52,19 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
             SandboxRecord(containerID: containerID, netns: namespace.path, netnsInode: inode, podNamespace: pod.namespace, podName: pod.name, podUID: pod.uid,
                           iptables: update.iptables, transparentProxyRoute: update.transparentProxyRoute)
         }
+        guard namespace.isStillAtPath else { throw Self.namespaceVanished(namespace, subject: subject) }
         let lock = try lockSandbox(containerID, settings: settings, subject: subject, command: "ADD")
         defer { lock?.release() }
         var intentWritten = false
         var replacedRecord: SandboxRecord?
+        let takeBackRecord = {
+            guard intentWritten else { return }
+            if let replacedRecord {
+                _ = replacedRecord.write(runDirectory: settings.runDirectory)
+            } else {
+                SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID)
+            }
+        }
         let report: PodRules.Report
         do {
             let rules = PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"])
@@ -68,16 +77,15 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
                 intentWritten = record(update).write(runDirectory: settings.runDirectory) == nil
             }
         } catch {
-            if intentWritten {
-                if let replacedRecord {
-                    _ = replacedRecord.write(runDirectory: settings.runDirectory)
-                } else {
-                    SandboxRecord.remove(runDirectory: settings.runDirectory, containerID: containerID)
-                }
-            }
+            takeBackRecord()
             throw Self.rulesError(error, subject: subject, command: "ADD")
         }
         let done = MonotonicClock.now
+        // The rules went into a namespace the runtime has already let go of: they die with it.
+        guard namespace.isStillAtPath else {
+            takeBackRecord()
+            throw Self.namespaceVanished(namespace, subject: subject)
+        }
         if !containerID.isEmpty, let problem = record(report.record).write(runDirectory: settings.runDirectory) {
             log.warning("ADD \(subject): the repair loop will have to search for this pod's netns: \(problem)")
         }
@@ -289,6 +297,10 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
 
     private func invalidPod(_ subject: PodReference, _ error: InterceptionError) -> CNIError {
         CNIError(.invalidNetworkConfig, "pod \(subject.qualifiedName): invalid interception setting \(error)")
+    }
+
+    static func namespaceVanished(_ namespace: NetworkNamespace, subject: PodReference) -> CNIError {
+        CNIError(.unknownContainer, "ADD \(subject): network namespace \(namespace.path) disappeared during ADD (the sandbox is being torn down); no rules are left behind")
     }
 
     static func namespaceError(_ error: NFTablesError, subject: PodReference, command: String) -> CNIError {

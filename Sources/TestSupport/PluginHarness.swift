@@ -45,6 +45,21 @@ public final class PluginHarness: @unchecked Sendable {
                     containerID: String = "0123456789abcdef", config: String? = nil,
                     environment extra: [String: String] = [:], plugin: String = Paths.plugin,
                     stdin: String? = nil) throws -> Outcome {
+        let environment = self.environment(command, netns: netns, pod: pod, namespace: namespace, containerID: containerID, extra: extra)
+        let result = try Command.run([plugin], stdin: stdin ?? config ?? self.config(), environment: environment, timeout: 60)
+        return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+
+    /// Starts the plugin without waiting for it, for tests that act while it runs (kill it, pull
+    /// its namespace away).
+    public func start(_ command: String, netns: String, pod: String = "web", containerID: String = "0123456789abcdef",
+                      config: String? = nil) throws -> ChildProcess {
+        let environment = self.environment(command, netns: netns, pod: pod, namespace: "default", containerID: containerID, extra: [:])
+        return try ChildProcess([Paths.plugin], environment: environment, stdin: config ?? self.config())
+    }
+
+    private func environment(_ command: String, netns: String?, pod: String?, namespace: String?, containerID: String,
+                             extra: [String: String]) -> [String: String] {
         var environment = ["CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_IFNAME": "eth0",
                            "CNI_PATH": "/usr/lib/cni", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
         if let netns { environment["CNI_NETNS"] = netns }
@@ -53,8 +68,7 @@ public final class PluginHarness: @unchecked Sendable {
         if let pod { args.append("K8S_POD_NAME=\(pod)") }
         environment["CNI_ARGS"] = args.joined(separator: ";")
         environment.merge(extra) { $1 }
-        let result = try Command.run([plugin], stdin: stdin ?? config ?? self.config(), environment: environment, timeout: 60)
-        return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
+        return environment
     }
 
     @discardableResult

@@ -54,13 +54,14 @@ final class InstallController: Service {
                 }
             } catch {
                 status.metrics.countInstall(result: error.step.rawValue)
-                if error.message != lastFailure { logger.error("install failed: \(error.message); retrying when something changes") }
+                if error.message != lastFailure { logger.error("install failed: \(error.message); retrying with backoff and whenever something changes") }
                 lastFailure = error.message
                 wait = failureDelay
                 failureDelay = min(failureDelay * 2, 30)
             }
             first = false
-            let problems = installer.problems()
+            // The failure itself (disk full, read-only mount) says more than the missing file it left.
+            let problems = installer.problems() + (lastFailure.map { ["last install attempt failed: \($0)"] } ?? [])
             status.setInstallProblems(problems)
             if problems.isEmpty, lastFailure == nil { logger.debug("installed and watching") }
             await nextChange(signal, within: wait)
