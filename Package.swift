@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The plugin (`istio-cni`) runs once per pod on every node, so everything it links is kept small:
-// no Foundation, no NIO, no Yams. libnftnl and mbedTLS are linked from their static archives; libmnl
+// no Foundation, no NIO, no Yams. libnftnl and wolfSSL are linked from their static archives; libmnl
 // (Debian ships no archive) is carried beside the installed binary and found through an $ORIGIN rpath.
 let staticArchive: (String) -> LinkerSetting = { name in .unsafeFlags(["-Xlinker", "-l:\(name)"]) }
 
@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "CTLSClient",
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [staticArchive("libmbedtls.a"), staticArchive("libmbedx509.a"), staticArchive("libmbedcrypto.a")]
+            linkerSettings: [staticArchive("libwolfssl.a")]
         ),
 
         // MARK: Plugin libraries (no Foundation)

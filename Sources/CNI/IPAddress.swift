@@ -34,6 +34,14 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// 169.254.0.0/16 or fe80::/10 (Go's `IsLinkLocalUnicast`).
+    public var isLinkLocal: Bool {
+        switch self {
+        case .v4(let b): b[0] == 169 && b[1] == 254
+        case .v6(let b): b[0] == 0xFE && b[1] & 0xC0 == 0x80
+        }
+    }
+
     public var description: String {
         switch self {
         case .v4(let b): b.map(String.init).joined(separator: ".")

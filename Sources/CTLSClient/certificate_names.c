@@ -1,6 +1,6 @@
-// Finds IP address entries (GeneralName [7]) in a certificate's subjectAltName extension. mbedTLS 2.28's
-// X.509 engine matches DNS names only, and API servers are usually reached by IP (the in-cluster
-// service address), so the IP check is done here on the end-entity certificate's DER.
+// Finds IP address entries (GeneralName [7]) in a certificate's subjectAltName extension. Debian's
+// wolfSSL is built without its IP-address matching, and API servers are usually reached by IP (the
+// in-cluster service address), so the IP check is done here on the end-entity certificate's DER.
 #include <string.h>
 #include "certificate_names.h"
 

@@ -4,11 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdint.h>
-#include <mbedtls/platform.h>
 #include "session_cache.h"
 
-static const char magic[8] = "ICNITLS1";
-enum { header_length = sizeof magic + 32, maximum_file = 16384 };
+// The format of the serialised session is the TLS library's own; a new library means a new magic, so a
+// file an earlier build left behind is ignored rather than misread.
+static const char magic[8] = "ICNIWSL1";
+enum { header_length = sizeof magic + 32, maximum_file = header_length + SESSION_CACHE_MAXIMUM };
 
 // The identity only keeps a session from being offered to a differently configured server; it guards
 // no secret (resuming still needs the session's master secret), so a fast non-cryptographic digest
@@ -26,37 +27,28 @@ void session_identity(const char *host, const char *port, const char *server_nam
     memcpy(identity, lanes, 32);
 }
 
-int session_cache_load(const char *path, const unsigned char identity[32], mbedtls_ssl_session *session) {
+int session_cache_load(const char *path, const unsigned char identity[32], unsigned char *session, size_t capacity, size_t *length) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return -1;
-    unsigned char buffer[maximum_file];
-    ssize_t length = read(fd, buffer, sizeof buffer);
+    unsigned char buffer[maximum_file + 1];
+    ssize_t total = 0, n;
+    while (total < (ssize_t)sizeof buffer && (n = read(fd, buffer + total, sizeof buffer - (size_t)total)) > 0) total += n;
     close(fd);
-    if (length <= header_length || memcmp(buffer, magic, sizeof magic) != 0 ||
+    if (total <= header_length || total > maximum_file || memcmp(buffer, magic, sizeof magic) != 0 ||
         memcmp(buffer + sizeof magic, identity, 32) != 0) return -1;
-    return mbedtls_ssl_session_load(session, buffer + header_length, (size_t)length - header_length) == 0 ? 0 : -1;
+    size_t content = (size_t)total - header_length;
+    if (content > capacity) return -1;
+    memcpy(session, buffer + header_length, content);
+    *length = content;
+    return 0;
 }
 
-void session_cache_store(const char *path, const unsigned char identity[32], const mbedtls_ssl_context *ssl) {
-    mbedtls_ssl_session session;
-    mbedtls_ssl_session_init(&session);
+void session_cache_store(const char *path, const unsigned char identity[32], const unsigned char *session, size_t length) {
+    if (length == 0 || length > SESSION_CACHE_MAXIMUM) return;
     unsigned char buffer[maximum_file];
-    size_t length = 0;
     memcpy(buffer, magic, sizeof magic);
     memcpy(buffer + sizeof magic, identity, 32);
-    if (mbedtls_ssl_get_session(ssl, &session) != 0) return;
-    // Resumption needs the ticket and master secret, not the server's certificate (verified when the
-    // session was made); leaving it out keeps the file small and spares every load a certificate parse.
-    if (session.peer_cert != NULL) {
-        mbedtls_x509_crt_free(session.peer_cert);
-        mbedtls_free(session.peer_cert);
-        session.peer_cert = NULL;
-    }
-    if (mbedtls_ssl_session_save(&session, buffer + header_length, sizeof buffer - header_length, &length) != 0) {
-        mbedtls_ssl_session_free(&session);
-        return;
-    }
-    mbedtls_ssl_session_free(&session);
+    memcpy(buffer + header_length, session, length);
     char temporary[4096];
     if (snprintf(temporary, sizeof temporary, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof temporary) return;
     int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

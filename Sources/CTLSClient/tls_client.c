@@ -9,17 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <mbedtls/error.h>
-#include <mbedtls/net_sockets.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include "CTLSClient.h"
 #include "certificate_names.h"
-#include "pem_certificates.h"
 #include "session_cache.h"
 
 typedef struct {
@@ -27,24 +25,23 @@ typedef struct {
     long long deadline_us;
     int timed_out;
     int io_errno;
+    int peer_closed;
+    // A read or write failed (or timed out): the session state is not kept from such a connection.
+    int failed;
     int resumed;
-    int certificate_seen;
-    unsigned char expected_ip[16];
-    size_t expected_ip_length;
-    int ip_mismatch;
-    mbedtls_x509_crt authority;
-    mbedtls_ssl_config config;
-    mbedtls_ssl_context ssl;
+    char *session_path;
+    unsigned char identity[32];
+    // The session as offered, serialised, to tell a renewed ticket from the one we already keep.
+    unsigned char *offered;
+    int offered_length;
+    WOLFSSL_CTX *context;
+    WOLFSSL *ssl;
 } tls_connection;
 
 #define MAX_CONNECTIONS 16
 static tls_connection *connections[MAX_CONNECTIONS];
 static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/// The whole curve list, fastest first: servers that follow the client's order (and Go's, which
-/// prefers X25519 itself) then agree on X25519.
-static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                              MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 
 long long tlsc_monotonic_us(void) {
     struct timespec now;
@@ -52,20 +49,7 @@ long long tlsc_monotonic_us(void) {
     return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
-/// Randomness straight from the kernel's CSPRNG: no DRBG to seed in a process that lives for one ADD.
-static int kernel_random(void *context, unsigned char *output, size_t length) {
-    (void)context;
-    while (length > 0) {
-        ssize_t n = getrandom(output, length, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-        }
-        output += n;
-        length -= (size_t)n;
-    }
-    return 0;
-}
+static void initialise_library(void) { wolfSSL_Init(); }
 
 /// Waits until fd is ready for `events` or the deadline passes. Returns 1 ready, 0 timed out, -1 error.
 static int wait_ready(int fd, short events, long long deadline_us) {
@@ -79,44 +63,37 @@ static int wait_ready(int fd, short events, long long deadline_us) {
     }
 }
 
-static int socket_receive(void *context, unsigned char *data, size_t length) {
+// wolfSSL's I/O goes through these so that every read and write is bounded by the connection's
+// deadline (the socket is non-blocking; poll waits for the rest of the budget).
+static int socket_receive(WOLFSSL *ssl, char *data, int length, void *context) {
+    (void)ssl;
     tls_connection *c = context;
     for (;;) {
-        ssize_t n = read(c->fd, data, length);
-        if (n >= 0) return (int)n;
+        ssize_t n = read(c->fd, data, (size_t)length);
+        if (n > 0) return (int)n;
+        if (n == 0) { c->peer_closed = 1; return WOLFSSL_CBIO_ERR_CONN_CLOSE; }
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return MBEDTLS_ERR_NET_RECV_FAILED; }
+        if (errno == ECONNRESET) { c->peer_closed = 1; return WOLFSSL_CBIO_ERR_CONN_RST; }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return WOLFSSL_CBIO_ERR_GENERAL; }
         int ready = wait_ready(c->fd, POLLIN, c->deadline_us);
-        if (ready == 0) { c->timed_out = 1; return MBEDTLS_ERR_SSL_TIMEOUT; }
-        if (ready < 0) { c->io_errno = errno; return MBEDTLS_ERR_NET_RECV_FAILED; }
+        if (ready == 0) { c->timed_out = 1; return WOLFSSL_CBIO_ERR_TIMEOUT; }
+        if (ready < 0) { c->io_errno = errno; return WOLFSSL_CBIO_ERR_GENERAL; }
     }
 }
 
-static int socket_send(void *context, const unsigned char *data, size_t length) {
+static int socket_send(WOLFSSL *ssl, char *data, int length, void *context) {
+    (void)ssl;
     tls_connection *c = context;
     for (;;) {
-        ssize_t n = send(c->fd, data, length, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, data, (size_t)length, MSG_NOSIGNAL);
         if (n >= 0) return (int)n;
         if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return MBEDTLS_ERR_NET_SEND_FAILED; }
+        if (errno == EPIPE || errno == ECONNRESET) { c->peer_closed = 1; return WOLFSSL_CBIO_ERR_CONN_CLOSE; }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) { c->io_errno = errno; return WOLFSSL_CBIO_ERR_GENERAL; }
         int ready = wait_ready(c->fd, POLLOUT, c->deadline_us);
-        if (ready == 0) { c->timed_out = 1; return MBEDTLS_ERR_SSL_TIMEOUT; }
-        if (ready < 0) { c->io_errno = errno; return MBEDTLS_ERR_NET_SEND_FAILED; }
+        if (ready == 0) { c->timed_out = 1; return WOLFSSL_CBIO_ERR_TIMEOUT; }
+        if (ready < 0) { c->io_errno = errno; return WOLFSSL_CBIO_ERR_GENERAL; }
     }
-}
-
-/// mbedTLS 2.28 matches DNS names only; API servers are usually reached by IP (the in-cluster service
-/// address), so for an IP-literal host the leaf certificate's IP address entries are checked here,
-/// during the handshake, before any request (and so the bearer token) is sent.
-static int verify_certificate(void *context, mbedtls_x509_crt *certificate, int depth, uint32_t *flags) {
-    tls_connection *c = context;
-    c->certificate_seen = 1;
-    if (depth == 0 && c->expected_ip_length > 0 &&
-        !certificate_has_ip_address(certificate->raw.p, certificate->raw.len, c->expected_ip, c->expected_ip_length)) {
-        c->ip_mismatch = 1;
-        *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
-    }
-    return 0;
 }
 
 static int connect_with_deadline(const char *host, const char *port, long long deadline_us, char *error, size_t error_length) {
@@ -156,28 +133,87 @@ static int connect_with_deadline(const char *host, const char *port, long long d
     return -1;
 }
 
+/// What went wrong, in the terms an operator looks for: the protocol version, the certificate's name,
+/// an unknown CA, an expired certificate, an alert from the server, or the socket.
 static void describe_failure(tls_connection *c, int code, const char *what, char *error, size_t error_length) {
     if (c->timed_out) { snprintf(error, error_length, "%s timed out", what); return; }
     if (c->io_errno) { snprintf(error, error_length, "%s failed: %s", what, strerror(c->io_errno)); return; }
-    if (code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-        uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
-        const char *reason = "the server certificate is not trusted";
-        if (c->ip_mismatch || (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)) reason = "the server certificate does not match the server name or address";
-        else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) reason = "the server certificate is expired or not yet valid";
-        else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) reason = "the server certificate is not signed by the configured CA";
-        snprintf(error, error_length, "%s failed: %s", what, reason);
+    WOLFSSL_ALERT_HISTORY alerts;
+    memset(&alerts, 0, sizeof alerts);
+    if (c->ssl) wolfSSL_get_alert_history(c->ssl, &alerts);
+    int received = alerts.last_rx.level == alert_fatal ? alerts.last_rx.code : -1;
+    const char *reason = NULL;
+    switch (code) {
+    case VERSION_ERROR:
+    case SOCKET_PEER_CLOSED_E:
+        if (code == VERSION_ERROR || received == protocol_version)
+            reason = "protocol version: the server and istio-cni share no TLS version (istio-cni speaks TLS 1.2 and TLS 1.3)";
+        break;
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH:
+        reason = "certificate name: the server certificate does not match the server name or address";
+        break;
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+        reason = "unknown CA: the server certificate is not signed by the configured CA";
+        break;
+    case ASN_AFTER_DATE_E:
+        reason = "the server certificate has expired";
+        break;
+    case ASN_BEFORE_DATE_E:
+        reason = "the server certificate is not valid yet";
+        break;
+    case ASN_SIG_CONFIRM_E:
+        // A CA of the same name but another key (a cluster CA that was rotated, another cluster's).
+        reason = "unknown CA: the server certificate is not signed by the configured CA (its signature does not verify against the CA of that name)";
+        break;
+    default:
+        break;
+    }
+    if (!reason && received == protocol_version)
+        reason = "protocol version: the server and istio-cni share no TLS version (istio-cni speaks TLS 1.2 and TLS 1.3)";
+    if (reason) { snprintf(error, error_length, "%s failed: %s", what, reason); return; }
+    if (received >= 0) {
+        snprintf(error, error_length, "%s failed: the server sent the alert %s (%d)", what,
+                 wolfSSL_alert_desc_string_long(received), received);
         return;
     }
-    char text[160];
-    mbedtls_strerror(code, text, sizeof text);
-    snprintf(error, error_length, "%s failed: %s", what, text);
+    if (c->peer_closed) { snprintf(error, error_length, "%s failed: the server closed the connection", what); return; }
+    char text[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)(code < 0 ? -code : code), text, sizeof text);
+    snprintf(error, error_length, "%s failed: %s (%d)", what, text, code);
+}
+
+static int error_code(tls_connection *c, int result) {
+    return wolfSSL_get_error(c->ssl, result);
+}
+
+/// Keeps the connection's session for the next process when it is resumable and not the one offered:
+/// TLS 1.2 carries its ticket in the handshake, TLS 1.3 sends tickets after it, so this runs at close,
+/// and only for a connection whose reads and writes all succeeded (a read cut short by the deadline
+/// can leave a half-processed ticket that the server then refuses).
+static void keep_session(tls_connection *c) {
+    if (!c->session_path || !c->ssl || c->failed) return;
+    WOLFSSL_SESSION *session = wolfSSL_get1_session(c->ssl);
+    if (!session) return;
+    if (wolfSSL_SESSION_is_resumable(session)) {
+        unsigned char *bytes = NULL;
+        int length = wolfSSL_i2d_SSL_SESSION(session, &bytes);
+        if (length > 0 && bytes &&
+            !(c->offered && length == c->offered_length && memcmp(bytes, c->offered, (size_t)length) == 0)) {
+            session_cache_store(c->session_path, c->identity, bytes, (size_t)length);
+        }
+        if (bytes) XFREE(bytes, NULL, DYNAMIC_TYPE_OPENSSL);
+    }
+    wolfSSL_SESSION_free(session);
 }
 
 static void destroy(tls_connection *c) {
-    mbedtls_ssl_free(&c->ssl);
-    mbedtls_ssl_config_free(&c->config);
-    mbedtls_x509_crt_free(&c->authority);
+    if (c->ssl) wolfSSL_free(c->ssl);
+    if (c->context) wolfSSL_CTX_free(c->context);
     if (c->fd >= 0) close(c->fd);
+    free(c->offered);
+    free(c->session_path);
     free(c);
 }
 
@@ -198,87 +234,101 @@ static tls_connection *lookup(int handle) {
     return c;
 }
 
+/// Offers the session kept by an earlier process, if it was made for this server.
+static void offer_session(tls_connection *c) {
+    unsigned char bytes[SESSION_CACHE_MAXIMUM];
+    size_t length = 0;
+    if (session_cache_load(c->session_path, c->identity, bytes, sizeof bytes, &length) != 0) return;
+    const unsigned char *cursor = bytes;
+    WOLFSSL_SESSION *session = wolfSSL_d2i_SSL_SESSION(NULL, &cursor, (long)length);
+    if (!session) return;
+    if (wolfSSL_SESSION_is_resumable(session) && wolfSSL_set_session(c->ssl, session) == WOLFSSL_SUCCESS) {
+        c->offered = malloc(length);
+        if (c->offered) { memcpy(c->offered, bytes, length); c->offered_length = (int)length; }
+    }
+    wolfSSL_SESSION_free(session);
+}
+
 int tlsc_open(const char *host, const char *port, const char *server_name,
               const unsigned char *ca_pem, size_t ca_pem_length, int insecure, const char *session_path,
               long long deadline_us, char *error, size_t error_length) {
+    pthread_once(&library_once, initialise_library);
     tls_connection *c = calloc(1, sizeof *c);
     if (!c) { snprintf(error, error_length, "out of memory"); return -1; }
     c->fd = -1;
     c->deadline_us = deadline_us;
-    mbedtls_x509_crt_init(&c->authority);
-    mbedtls_ssl_config_init(&c->config);
-    mbedtls_ssl_init(&c->ssl);
-    int code;
-    if (!insecure) {
-        code = parse_pem_certificates(&c->authority, ca_pem, ca_pem_length);
-        if (code <= 0) {
-            char text[160];
-            mbedtls_strerror(code, text, sizeof text);
-            snprintf(error, error_length, "CA data is not a PEM certificate bundle: %s", code ? text : "no certificate");
-            destroy(c);
-            return -1;
-        }
-    }
+    // The caller's string lives only for this call; the session is kept at close.
+    c->session_path = session_path ? strdup(session_path) : NULL;
+    unsigned char expected_ip[16];
+    size_t expected_ip_length = 0;
     if (!server_name) {
-        if (inet_pton(AF_INET, host, c->expected_ip) == 1) c->expected_ip_length = 4;
-        else if (inet_pton(AF_INET6, host, c->expected_ip) == 1) c->expected_ip_length = 16;
+        if (inet_pton(AF_INET, host, expected_ip) == 1) expected_ip_length = 4;
+        else if (inet_pton(AF_INET6, host, expected_ip) == 1) expected_ip_length = 16;
         else server_name = host;
     }
-    mbedtls_ssl_config_defaults(&c->config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-    mbedtls_ssl_conf_min_version(&c->config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_rng(&c->config, kernel_random, NULL);
-    mbedtls_ssl_conf_curves(&c->config, curves);
-    mbedtls_ssl_conf_session_tickets(&c->config, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
-    mbedtls_ssl_conf_authmode(&c->config, insecure ? MBEDTLS_SSL_VERIFY_NONE : MBEDTLS_SSL_VERIFY_REQUIRED);
-    if (!insecure) mbedtls_ssl_conf_ca_chain(&c->config, &c->authority, NULL);
-    mbedtls_ssl_conf_verify(&c->config, verify_certificate, c);
-    if ((code = mbedtls_ssl_setup(&c->ssl, &c->config)) != 0 ||
-        (server_name && (code = mbedtls_ssl_set_hostname(&c->ssl, server_name)) != 0)) {
-        describe_failure(c, code, "TLS setup", error, error_length);
+    c->context = wolfSSL_CTX_new(wolfSSLv23_client_method());
+    if (!c->context || wolfSSL_CTX_SetMinVersion(c->context, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+        snprintf(error, error_length, "TLS setup failed");
         destroy(c);
         return -1;
     }
-    unsigned char identity[32];
-    session_identity(host, port, server_name, insecure ? NULL : ca_pem, insecure ? 0 : ca_pem_length, identity);
-    int offered = 0;
-    unsigned char offered_ticket[2048];
-    size_t offered_ticket_length = 0;
-    if (session_path) {
-        mbedtls_ssl_session cached;
-        mbedtls_ssl_session_init(&cached);
-        offered = session_cache_load(session_path, identity, &cached) == 0 && mbedtls_ssl_set_session(&c->ssl, &cached) == 0;
-        if (offered && cached.ticket_len <= sizeof offered_ticket) {
-            memcpy(offered_ticket, cached.ticket, cached.ticket_len);
-            offered_ticket_length = cached.ticket_len;
-        }
-        mbedtls_ssl_session_free(&cached);
-    }
-    c->fd = connect_with_deadline(host, port, deadline_us, error, error_length);
-    if (c->fd < 0) { destroy(c); return -1; }
-    mbedtls_ssl_set_bio(&c->ssl, c, socket_send, socket_receive, NULL);
-    // The handshake completes (certificate verified) before any request bytes, and so the bearer
-    // token, are written.
-    while ((code = mbedtls_ssl_handshake(&c->ssl)) != 0) {
-        if (code != MBEDTLS_ERR_SSL_WANT_READ && code != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            char what[300];
-            snprintf(what, sizeof what, "TLS handshake with %s:%s", host, port);
-            describe_failure(c, code, what, error, error_length);
+    wolfSSL_CTX_SetIORecv(c->context, socket_receive);
+    wolfSSL_CTX_SetIOSend(c->context, socket_send);
+    if (insecure) {
+        wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_NONE, NULL);
+    } else {
+        wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_PEER, NULL);
+        int loaded = ca_pem_length > 0 ? wolfSSL_CTX_load_verify_buffer(c->context, ca_pem, (long)ca_pem_length, WOLFSSL_FILETYPE_PEM) : 0;
+        if (loaded != WOLFSSL_SUCCESS) {
+            snprintf(error, error_length, "CA data is not a PEM certificate bundle (%s)", ca_pem_length ? "no certificate could be read" : "empty");
             destroy(c);
             return -1;
         }
     }
-    // A resumed handshake skips the certificate, so the verify callback never ran.
-    c->resumed = offered && !c->certificate_seen;
-    if (session_path) {
-        // Keep the session when it is new (full handshake) or the server renewed its ticket.
-        mbedtls_ssl_session current;
-        mbedtls_ssl_session_init(&current);
-        if (mbedtls_ssl_get_session(&c->ssl, &current) == 0 && current.ticket_len > 0 &&
-            (!c->resumed || current.ticket_len != offered_ticket_length ||
-             memcmp(current.ticket, offered_ticket, offered_ticket_length) != 0)) {
-            session_cache_store(session_path, identity, &c->ssl);
+    c->ssl = wolfSSL_new(c->context);
+    if (!c->ssl) { snprintf(error, error_length, "TLS setup failed: out of memory"); destroy(c); return -1; }
+    wolfSSL_SetIOReadCtx(c->ssl, c);
+    wolfSSL_SetIOWriteCtx(c->ssl, c);
+    // X25519 first: Go's and BoringSSL's servers take it, so TLS 1.3 needs no HelloRetryRequest; P-256
+    // and P-384 stay offered for servers (FIPS builds) that do not.
+    int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
+    wolfSSL_set_groups(c->ssl, groups, 3);
+    wolfSSL_UseKeyShare(c->ssl, WOLFSSL_ECC_X25519);
+    wolfSSL_UseSessionTicket(c->ssl);
+    if (server_name) {
+        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, server_name, (unsigned short)strlen(server_name));
+        if (!insecure) wolfSSL_check_domain_name(c->ssl, server_name);
+    }
+    session_identity(host, port, server_name, insecure ? NULL : ca_pem, insecure ? 0 : ca_pem_length, c->identity);
+    if (session_path) offer_session(c);
+    c->fd = connect_with_deadline(host, port, deadline_us, error, error_length);
+    if (c->fd < 0) { destroy(c); return -1; }
+    // The handshake completes (certificate verified) before any request bytes, and so the bearer
+    // token, are written.
+    int result = wolfSSL_connect(c->ssl);
+    if (result != WOLFSSL_SUCCESS) {
+        char what[300];
+        snprintf(what, sizeof what, "TLS handshake with %s:%s", host, port);
+        describe_failure(c, error_code(c, result), what, error, error_length);
+        // A server that refuses the offered session would refuse it from every later process too:
+        // drop it, so the next attempt makes a full handshake.
+        if (c->offered && !c->timed_out && !c->io_errno) unlink(session_path);
+        destroy(c);
+        return -1;
+    }
+    c->resumed = wolfSSL_session_reused(c->ssl) != 0;
+    // API servers are usually reached by IP (the in-cluster service address): check the leaf
+    // certificate's IP address entries. A resumed session was verified when it was made.
+    if (!insecure && expected_ip_length > 0 && !c->resumed) {
+        WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(c->ssl);
+        unsigned char *leaf = chain && wolfSSL_get_chain_count(chain) > 0 ? wolfSSL_get_chain_cert(chain, 0) : NULL;
+        int leaf_length = leaf ? wolfSSL_get_chain_length(chain, 0) : 0;
+        if (!leaf || !certificate_has_ip_address(leaf, (size_t)leaf_length, expected_ip, expected_ip_length)) {
+            snprintf(error, error_length, "TLS handshake with %s:%s failed: certificate name: the server certificate does not "
+                     "match the server name or address (its subjectAltName does not list %s)", host, port, host);
+            destroy(c);
+            return -1;
         }
-        mbedtls_ssl_session_free(&current);
     }
     int handle = store(c);
     if (handle < 0) { snprintf(error, error_length, "too many open connections"); destroy(c); }
@@ -290,13 +340,29 @@ int tlsc_resumed(int handle) {
     return c ? c->resumed : 0;
 }
 
+int tlsc_protocol_version(int handle) {
+    tls_connection *c = lookup(handle);
+    if (!c) return 0;
+    switch (wolfSSL_version(c->ssl)) {
+    case TLS1_3_VERSION: return 13;
+    case TLS1_2_VERSION: return 12;
+    default: return 0;
+    }
+}
+
 int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *error, size_t error_length) {
     tls_connection *c = lookup(handle);
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
     while (length > 0) {
-        int n = mbedtls_ssl_write(&c->ssl, data, length);
-        if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) continue;
-        if (n < 0) { describe_failure(c, n, "sending the request", error, error_length); return -1; }
+        int chunk = length > 16384 ? 16384 : (int)length;
+        int n = wolfSSL_write(c->ssl, data, chunk);
+        if (n <= 0) {
+            int code = error_code(c, n);
+            if (code == WOLFSSL_ERROR_WANT_READ || code == WOLFSSL_ERROR_WANT_WRITE) continue;
+            c->failed = 1;
+            describe_failure(c, code, "sending the request", error, error_length);
+            return -1;
+        }
         data += n;
         length -= (size_t)n;
     }
@@ -306,14 +372,17 @@ int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *e
 long tlsc_read(int handle, unsigned char *buffer, size_t capacity, char *error, size_t error_length) {
     tls_connection *c = lookup(handle);
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
+    int wanted = capacity > 16384 ? 16384 : (int)capacity;
     for (;;) {
-        int n = mbedtls_ssl_read(&c->ssl, buffer, capacity);
-        if (n >= 0) return n;
-        if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE) continue;
-        // A close without close_notify after a complete response is common; the caller decides from
-        // the HTTP framing whether data is missing.
-        if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_NET_CONN_RESET) return 0;
-        describe_failure(c, n, "reading the response", error, error_length);
+        int n = wolfSSL_read(c->ssl, buffer, wanted);
+        if (n > 0) return n;
+        int code = error_code(c, n);
+        if (code == WOLFSSL_ERROR_WANT_READ || code == WOLFSSL_ERROR_WANT_WRITE) continue;
+        // A close, with or without close_notify, after a complete response is common; the caller
+        // decides from the HTTP framing whether data is missing.
+        if (code == WOLFSSL_ERROR_ZERO_RETURN || c->peer_closed) return 0;
+        c->failed = 1;
+        describe_failure(c, code, "reading the response", error, error_length);
         return -1;
     }
 }
@@ -324,5 +393,7 @@ void tlsc_close(int handle) {
     tls_connection *c = connections[handle];
     connections[handle] = NULL;
     pthread_mutex_unlock(&connections_lock);
-    if (c) destroy(c);
+    if (!c) return;
+    keep_session(c);
+    destroy(c);
 }

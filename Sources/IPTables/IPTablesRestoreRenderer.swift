@@ -43,6 +43,7 @@ public enum IPTablesRestoreRenderer {
         case .destinationAddress(let prefix, let negated): return negate(negated) + "-d \(prefix)"
         case .socketUID(let uid, let negated): return "-m owner " + negate(negated) + "--uid-owner \(uid)"
         case .socketGID(let gid, let negated): return "-m owner " + negate(negated) + "--gid-owner \(gid)"
+        case .socketGroupName(let name, let negated): return "-m owner " + negate(negated) + "--gid-owner \(name)"
         case .conntrackState(let states):
             return "-m conntrack --ctstate " + states.map(name(of:)).joined(separator: ",")
         case .packetMark(let mark, let negated): return "-m mark " + negate(negated) + "--mark \(mark)"

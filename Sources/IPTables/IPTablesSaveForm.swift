@@ -24,6 +24,8 @@ public enum IPTablesSaveForm {
             case .destinationPortNotIn(let ports): matches.append("-m multiport ! --dports " + ports.map(String.init).joined(separator: ","))
             case .socketUID(let uid, let negated): matches.append("-m owner " + negate(negated) + "--uid-owner \(uid)")
             case .socketGID(let gid, let negated): matches.append("-m owner " + negate(negated) + "--gid-owner \(gid)")
+            // iptables-save prints the GID: compare with a rule set whose names were resolved.
+            case .socketGroupName(let name, let negated): matches.append("-m owner " + negate(negated) + "--gid-owner \(name)")
             case .conntrackState(let states): matches.append("-m conntrack --ctstate " + ordered(states).joined(separator: ","))
             case .packetMark(let mark, let negated): matches.append("-m mark " + negate(negated) + "--mark \(hex(mark))")
             case .connectionMark(let mark): matches.append("-m connmark --mark \(hex(mark))")

@@ -1,28 +1,29 @@
 import CNI
 
 /// Strict parsing of the comma-separated lists Istio's annotations carry. Items may be padded with
-/// spaces or tabs; control characters, empty items and oversized lists are errors, so nothing odd can
-/// reach a rule (or an iptables-restore file) from a pod annotation.
+/// whitespace (Istio trims port and interface items the same way); empty items and anything that does
+/// not parse as what the list holds are errors, so nothing odd can reach a rule (or an
+/// iptables-restore file) from a pod annotation. Rules are built from the parsed values, never from
+/// the text.
 public enum AnnotationList {
-    /// More entries than this in one list is treated as a mistake, not a policy.
-    public static let maximumEntries = 512
-    public static let maximumValueBytes = 16 * 1024
+    /// Kubernetes caps all of an object's annotations together at 256 KiB, so no single value that
+    /// reached the API server is longer; lists have no entry limit of their own.
+    public static let maximumValueBytes = 256 * 1024
 
-    static func items(_ value: String, source: String) throws(InterceptionError) -> [String] {
+    static func items(_ value: String, source: String, keepingEmpty: Bool = false) throws(InterceptionError) -> [String] {
         if value.utf8.count > maximumValueBytes {
             throw InterceptionError(source: source, value: value, problem: "value is \(value.utf8.count) bytes; at most \(maximumValueBytes) are accepted")
         }
-        if value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
-            throw InterceptionError(source: source, value: value, problem: "contains a newline or control character")
-        }
-        let trimmed = trim(value)
+        let trimmed = trim(Substring(value))
         if trimmed.isEmpty { return [] }
-        let items = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { trim(String($0)) }
-        if items.count > maximumEntries {
-            throw InterceptionError(source: source, value: value, problem: "has \(items.count) entries; at most \(maximumEntries) are supported")
-        }
-        if let position = items.firstIndex(where: \.isEmpty) {
-            throw InterceptionError(source: source, value: value, problem: "entry \(position + 1) is empty")
+        var items: [String] = []
+        for (position, item) in trimmed.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            let entry = trim(item)
+            if entry.isEmpty {
+                if keepingEmpty { continue }
+                throw InterceptionError(source: source, value: value, problem: "entry \(position + 1) is empty")
+            }
+            items.append(String(entry))
         }
         return items
     }
@@ -40,10 +41,10 @@ public enum AnnotationList {
             return .all
         }
         var ports: [UInt16] = []
+        ports.reserveCapacity(entries.count)
         for entry in entries {
-            guard entry.unicodeScalars.allSatisfy({ (0x30...0x39).contains($0.value) }), entry.count <= 5,
-                  let port = UInt32(entry), (1...65535).contains(port) else {
-                throw InterceptionError(source: source, value: value, problem: "\"\(entry)\" is not a port number between 1 and 65535")
+            guard let port = decimal(entry, maximum: UInt32(UInt16.max)) else {
+                throw InterceptionError(source: source, value: value, problem: "\"\(entry)\" is not a port number between 0 and 65535")
             }
             ports.append(UInt16(port))
         }
@@ -92,11 +93,28 @@ public enum AnnotationList {
         return entries
     }
 
-    private static func trim(_ text: String) -> String {
-        var scalars = Substring(text)
-        while let first = scalars.first, first == " " || first == "\t" { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars = scalars.dropLast() }
-        return String(scalars)
+    /// A base-10 number of ASCII digits, any number of leading zeros included (Go's
+    /// `strconv.ParseUint(s, 10, …)`, which Istio validates ports with), up to `maximum`.
+    static func decimal(_ text: String, maximum: UInt32) -> UInt32? {
+        var value: UInt32 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times10.addingReportingOverflow(UInt32(byte - 0x30))
+            guard !overflow, !carry, sum <= maximum else { return nil }
+            value = sum
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// Drops leading and trailing Unicode whitespace, as Go's `strings.TrimSpace` does.
+    private static func trim(_ text: Substring) -> Substring {
+        var scalars = text.unicodeScalars[...]
+        while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
+        return Substring(scalars)
     }
 }
 

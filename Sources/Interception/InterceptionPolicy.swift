@@ -21,12 +21,37 @@ public enum IPRangeSelection: Equatable, Sendable {
     }
 }
 
+/// A group as ISTIO_OUTBOUND_OWNER_GROUPS[_EXCLUDE] name it: a GID, or a name the node resolves
+/// (`java,202`). iptables resolves names itself; nftables rules need the GID.
+public enum OwnerGroup: Hashable, Sendable, CustomStringConvertible {
+    case id(UInt32)
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .id(let id): String(id)
+        case .name(let name): name
+        }
+    }
+}
+
 /// Which sockets' traffic is captured by group (Istio's ISTIO_OUTBOUND_OWNER_GROUPS[_EXCLUDE]).
 public enum OwnerGroupFilter: Equatable, Sendable {
     /// Capture all groups except these (the default, with none excepted).
-    case allExcept([UInt32])
+    case allExcept([OwnerGroup])
     /// Capture only these groups.
-    case only([UInt32])
+    case only([OwnerGroup])
+
+    public var groups: [OwnerGroup] {
+        switch self {
+        case .allExcept(let groups), .only(let groups): groups
+        }
+    }
+}
+
+/// Looks group names up on the node (the plugin runs in the node's mount namespace).
+public protocol GroupDirectory: Sendable {
+    func groupID(named name: String) -> UInt32?
 }
 
 /// A pod's validated interception settings: everything the rule builder needs, nothing it has to check.
@@ -67,4 +92,36 @@ public struct InterceptionPolicy: Equatable, Sendable {
     public var ownerGroups: OwnerGroupFilter = .allExcept([])
 
     public init() {}
+
+    /// Group names in the owner-group filter that are not GIDs.
+    public var ownerGroupNames: [String] {
+        ownerGroups.groups.compactMap { if case .name(let name) = $0 { name } else { nil } }
+    }
+
+    /// The same policy with every owner-group name replaced by its GID; a name the node does not know
+    /// is an error naming it and the variable it came from.
+    public func resolvingGroupNames(in directory: some GroupDirectory) throws(InterceptionError) -> InterceptionPolicy {
+        guard !ownerGroupNames.isEmpty else { return self }
+        func resolve(_ groups: [OwnerGroup], source: String) throws(InterceptionError) -> [OwnerGroup] {
+            var resolved: [OwnerGroup] = []
+            for group in groups {
+                guard case .name(let name) = group else {
+                    resolved.append(group)
+                    continue
+                }
+                guard let id = directory.groupID(named: name) else {
+                    throw InterceptionError(source: source, value: groups.map(\.description).joined(separator: ","),
+                                            problem: "group \"\(name)\" does not exist on this node")
+                }
+                resolved.append(.id(id))
+            }
+            return resolved
+        }
+        var policy = self
+        switch ownerGroups {
+        case .allExcept(let groups): policy.ownerGroups = .allExcept(try resolve(groups, source: PluginProcessEnvironment.ownerGroupsExclude))
+        case .only(let groups): policy.ownerGroups = .only(try resolve(groups, source: PluginProcessEnvironment.ownerGroupsInclude))
+        }
+        return policy
+    }
 }

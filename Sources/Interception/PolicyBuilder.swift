@@ -76,22 +76,50 @@ enum PolicyBuilder {
         let include = environment[PluginProcessEnvironment.ownerGroupsInclude] ?? "*"
         let exclude = environment[PluginProcessEnvironment.ownerGroupsExclude] ?? ""
         if include == "*" {
-            policy.ownerGroups = .allExcept(try groupIDs(exclude, source: PluginProcessEnvironment.ownerGroupsExclude))
+            policy.ownerGroups = .allExcept(try groups(exclude, source: PluginProcessEnvironment.ownerGroupsExclude))
         } else {
-            policy.ownerGroups = .only(try groupIDs(include, source: PluginProcessEnvironment.ownerGroupsInclude))
+            let included = try groups(include, source: PluginProcessEnvironment.ownerGroupsInclude)
+            // Istio's limit: all included groups go into one rule, one match each.
+            guard included.count <= maximumIncludedOwnerGroups else {
+                throw InterceptionError(source: PluginProcessEnvironment.ownerGroupsInclude, value: include,
+                                        problem: "lists \(included.count) groups; at most \(maximumIncludedOwnerGroups) can be included")
+            }
+            policy.ownerGroups = .only(included)
         }
     }
 
-    /// Numeric group IDs only: names would resolve against the node's /etc/group, not the pod's.
-    private static func groupIDs(_ value: String, source: String) throws(InterceptionError) -> [UInt32] {
-        var ids: [UInt32] = []
-        for item in try AnnotationList.items(value, source: source) {
-            guard item.unicodeScalars.allSatisfy({ (0x30...0x39).contains($0.value) }), let id = UInt32(item) else {
-                throw InterceptionError(source: source, value: value, problem: "\"\(item)\" is not a numeric group ID")
+    static let maximumIncludedOwnerGroups = 64
+
+    /// GIDs and group names, as Istio takes them (empty entries dropped). Names are resolved on the
+    /// node later: iptables does it itself, the nftables backend before it builds its rules.
+    private static func groups(_ value: String, source: String) throws(InterceptionError) -> [OwnerGroup] {
+        var groups: [OwnerGroup] = []
+        for item in try AnnotationList.items(value, source: source, keepingEmpty: true) {
+            if let id = AnnotationList.decimal(item, maximum: UInt32.max - 1) {
+                groups.append(.id(id))
+            } else if isGroupName(item) {
+                groups.append(.name(item))
+            } else {
+                throw InterceptionError(source: source, value: value,
+                                        problem: "\"\(item)\" is neither a group ID nor a group name (letters, digits, '_', '.', '-', not starting with '-')")
             }
-            ids.append(id)
         }
-        return ids
+        return groups
+    }
+
+    /// The portable user and group name set (POSIX), plus a trailing '$' (Samba machine accounts);
+    /// nothing that could be taken for an option or break a rule's text.
+    private static func isGroupName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 256, bytes[0] != UInt8(ascii: "-") else { return false }
+        return bytes.enumerated().allSatisfy { index, byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"): true
+            case UInt8(ascii: "$"): index == bytes.count - 1
+            default: false
+            }
+        }
     }
 
     /// Keeps the first occurrence of each port, in order.

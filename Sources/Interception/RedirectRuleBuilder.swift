@@ -5,7 +5,6 @@ import CNI
 public struct RedirectPlan: Equatable, Sendable {
     static let inboundPassthroughSourceV4 = IPPrefix(address: .v4([127, 0, 0, 6]), length: 32)
     static let inboundPassthroughSourceV6 = IPPrefix(address: .v6([UInt8](repeating: 0, count: 15) + [6]), length: 128)
-    static let loopbackV4 = IPPrefix(address: .v4([127, 0, 0, 1]), length: 32)
     static let loopbackV6 = IPPrefix(address: .v6([UInt8](repeating: 0, count: 15) + [1]), length: 128)
     static let dnsPort: UInt16 = 53
 
@@ -79,9 +78,9 @@ public struct RedirectPlan: Equatable, Sendable {
 
         switch policy.ownerGroups {
         case .allExcept(let groups):
-            for group in groups { set.append(.nat, .istioOutput, [.socketGID(group, negated: false)], .returnFromChain) }
+            for group in groups { set.append(.nat, .istioOutput, [Self.ownerMatch(group, negated: false)], .returnFromChain) }
         case .only(let groups):
-            set.append(.nat, .istioOutput, groups.map { .socketGID($0, negated: true) }, .returnFromChain)
+            set.append(.nat, .istioOutput, groups.map { Self.ownerMatch($0, negated: true) }, .returnFromChain)
         }
 
         if dns { Self.appendDNSCapture(to: &set, policy: policy) }
@@ -99,6 +98,13 @@ public struct RedirectPlan: Equatable, Sendable {
         Self.appendOutboundInclusions(to: &set, policy: policy)
         if tproxy { Self.appendTransparentProxyMarks(to: &set, policy: policy) }
         return set
+    }
+
+    private static func ownerMatch(_ group: OwnerGroup, negated: Bool) -> Match {
+        switch group {
+        case .id(let id): .socketGID(id, negated: negated)
+        case .name(let name): .socketGroupName(name, negated: negated)
+        }
     }
 
     private static func appendRedirectInboundCapture(to set: inout RuleSet, policy: InterceptionPolicy) {

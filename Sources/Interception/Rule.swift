@@ -48,6 +48,9 @@ public enum Match: Equatable, Sendable {
     case destinationAddress(IPPrefix, negated: Bool)
     case socketUID(UInt32, negated: Bool)
     case socketGID(UInt32, negated: Bool)
+    /// A socket owned by a group given by name (ISTIO_OUTBOUND_OWNER_GROUPS); only the iptables
+    /// backend writes names, which iptables resolves. The nftables backend resolves them first.
+    case socketGroupName(String, negated: Bool)
     case conntrackState([ConntrackState])
     /// The packet mark (iptables `-m mark [!] --mark`).
     case packetMark(UInt32, negated: Bool)

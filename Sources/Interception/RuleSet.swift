@@ -128,6 +128,14 @@ public struct RuleSet: Equatable, Sendable {
         return merged
     }
 
+    /// A group named in an owner-group rule (not a GID), if any: only iptables can take those.
+    public var unresolvedGroupName: String? {
+        for operation in operations {
+            for case .socketGroupName(let name, _) in operation.rule.matches { return name }
+        }
+        return nil
+    }
+
     /// Total number of rules across all tables after merging (what the nftables backend writes).
     public var mergedRuleCount: Int {
         tables.reduce(0) { total, table in

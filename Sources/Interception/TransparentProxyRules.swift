@@ -14,7 +14,7 @@ extension RedirectPlan {
         set.append(.mangle, .istioDivert, [], .setPacketMark(mark))
         set.append(.mangle, .istioDivert, [], .accept)
         set.appendVersioned(.mangle, .istioTransparentProxy, .transparentProxy(toPort: policy.inboundCapturePort, mark: mark),
-                            { [.destinationAddress($0, negated: true), .transportProtocol(.tcp)] }, v4: loopbackV4, v6: loopbackV6)
+                            { [.destinationAddress($0, negated: true), .transportProtocol(.tcp)] }, v4: policy.hostIPv4LoopbackCIDR, v6: loopbackV6)
         set.append(.mangle, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
         // Packets of connections the proxy already took go straight to it; new ones through TPROXY.
         let established = Match.conntrackState([.related, .established])
@@ -45,7 +45,7 @@ extension RedirectPlan {
         for owner in [Match.socketUID(policy.proxyUID, negated: false), .socketGID(policy.proxyGID, negated: false)] {
             set.appendVersioned(.mangle, .output, .setPacketMark(proxyMark), {
                 [.destinationAddress($0, negated: true), .transportProtocol(.tcp), .outputInterface("lo"), owner]
-            }, v4: loopbackV4, v6: loopbackV6)
+            }, v4: policy.hostIPv4LoopbackCIDR, v6: loopbackV6)
         }
         set.append(.mangle, .output, [.transportProtocol(.tcp), .connectionMark(mark)], .restoreMarkFromConnection)
         // Never capture what the proxy already handled, its passthrough connections, or app-to-app over lo.

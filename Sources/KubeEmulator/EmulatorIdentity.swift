@@ -63,10 +63,43 @@ public struct EmulatorIdentity: Sendable {
         }
     }
 
-    func makeServerContext() throws -> NIOSSLContext {
+    func makeServerContext(versions: EmulatorTLSVersions) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(serverCertificate)],
                                                                      privateKey: .privateKey(serverKey))
-        configuration.minimumTLSVersion = .tlsv12
+        configuration.minimumTLSVersion = versions.minimum.nioVersion
+        configuration.maximumTLSVersion = versions.maximum?.nioVersion
         return try NIOSSLContext(configuration: configuration)
     }
+}
+
+/// The TLS versions the emulator accepts, like kube-apiserver's `--tls-min-version` (and, for tests of
+/// a client that must refuse old servers, a maximum).
+public struct EmulatorTLSVersions: Sendable, Equatable {
+    public enum Version: String, Sendable, CaseIterable {
+        case tls11 = "1.1"
+        case tls12 = "1.2"
+        case tls13 = "1.3"
+
+        var nioVersion: TLSVersion {
+            switch self {
+            case .tls11: .tlsv11
+            case .tls12: .tlsv12
+            case .tls13: .tlsv13
+            }
+        }
+    }
+
+    public var minimum: Version
+    public var maximum: Version?
+
+    public init(minimum: Version = .tls12, maximum: Version? = nil) {
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// kube-apiserver's default: TLS 1.2 and 1.3.
+    public static let standard = EmulatorTLSVersions()
+    /// `--tls-min-version=VersionTLS13` (OpenShift's Modern profile).
+    public static let tls13Only = EmulatorTLSVersions(minimum: .tls13)
+    public static let tls12Only = EmulatorTLSVersions(minimum: .tls12, maximum: .tls12)
 }

@@ -17,9 +17,10 @@ public final class KubeEmulator: Sendable {
     private let channel: Mutex<Channel?>
 
     /// Starts serving on `host` at an ephemeral port (or `port`).
-    /// `hostnames` and `addresses` are the names the serving certificate is valid for.
+    /// `hostnames` and `addresses` are the names the serving certificate is valid for; `tlsVersions` the
+    /// TLS versions it accepts.
     public init(keyType: EmulatorIdentity.KeyType = .rsa2048, host: String = "127.0.0.1", port: Int = 0,
-                token: String? = nil, threads: Int = 1,
+                token: String? = nil, threads: Int = 1, tlsVersions: EmulatorTLSVersions = .standard,
                 hostnames: [String] = ["localhost", "kubernetes.default.svc"],
                 addresses: [[UInt8]] = [[127, 0, 0, 1], [UInt8](repeating: 0, count: 15) + [1]]) throws {
         let store = APIObjectStore()
@@ -32,7 +33,7 @@ public final class KubeEmulator: Sendable {
         self.host = host
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         channel = Mutex(nil)
-        let context = try identity.makeServerContext()
+        let context = try identity.makeServerContext(versions: tlsVersions)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

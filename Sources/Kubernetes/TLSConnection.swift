@@ -1,6 +1,6 @@
 import CTLSClient
 
-/// One TLS connection to the API server (mbedTLS underneath), bounded by an absolute deadline.
+/// One TLS connection to the API server (wolfSSL underneath), bounded by an absolute deadline.
 final class TLSConnection: ByteStream {
     private let handle: Int32
     private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -17,6 +17,9 @@ final class TLSConnection: ByteStream {
 
     /// Whether the handshake resumed an earlier session instead of exchanging certificates.
     var resumed: Bool { tlsc_resumed(handle) != 0 }
+
+    /// 13 (TLS 1.3) or 12 (TLS 1.2).
+    var protocolVersion: Int { Int(tlsc_protocol_version(handle)) }
 
     deinit {
         tlsc_close(handle)

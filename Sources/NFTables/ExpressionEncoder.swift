@@ -12,12 +12,36 @@ struct ExpressionEncoder {
     /// Appends the expressions of `ir` to the libnftnl rule `rule`. `gateToIPv4` prefixes the rule with
     /// `meta nfproto ipv4`, used on hook-chain rules when the pod has no IPv6 so an `inet` table
     /// leaves IPv6 traffic alone exactly as an IPv4-only iptables setup would.
-    static func encode(_ ir: Rule, into rule: OpaquePointer, gateToIPv4: Bool) {
+    /// A folded rule (`set`) looks its port or address up in the anonymous set with batch id `setID`.
+    static func encode(_ ir: Rule, into rule: OpaquePointer, gateToIPv4: Bool, set: FoldedSet? = nil, setID: UInt32 = 0) {
         var encoder = ExpressionEncoder(rule: rule)
         if gateToIPv4 { encoder.requireFamily(.ipv4) }
-        for match in ir.matches { encoder.encode(match) }
+        for (index, match) in ir.matches.enumerated() {
+            if let set, index == set.matchIndex {
+                encoder.encodeLookup(set.elements, setID: setID)
+            } else {
+                encoder.encode(match)
+            }
+        }
         encoder.add("counter")
         encoder.encode(ir.action)
+    }
+
+    /// The anonymous set's name before the kernel names it; the batch links rule and set by id.
+    static let anonymousSetName = "__set%d"
+
+    private mutating func encodeLookup(_ elements: FoldedSet.Elements, setID: UInt32) {
+        switch elements {
+        case .ports:
+            loadPayload(NFT_PAYLOAD_TRANSPORT_HEADER, offset: 2, length: 2)
+        case .addresses(let family, _):
+            requireFamily(family)
+            loadPayload(NFT_PAYLOAD_NETWORK_HEADER, offset: family == .ipv4 ? 16 : 24, length: family == .ipv4 ? 4 : 16)
+        }
+        let expression = add("lookup")
+        nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_LOOKUP_SREG), register(NFT_REG_1))
+        nftnl_expr_set_str(expression, attribute(NFTNL_EXPR_LOOKUP_SET), Self.anonymousSetName)
+        nftnl_expr_set_u32(expression, attribute(NFTNL_EXPR_LOOKUP_SET_ID), setID)
     }
 
     private init(rule: OpaquePointer) {
@@ -57,6 +81,10 @@ struct ExpressionEncoder {
         case .socketGID(let gid, let negated):
             loadMeta(NFT_META_SKGID)
             compare(negated ? NFT_CMP_NEQ : NFT_CMP_EQ, hostOrder(gid))
+        case .socketGroupName:
+            // Never reached: NFTablesBackend refuses a rule set that still names groups before it
+            // encodes any rule (PodRules resolves them to GIDs for this backend).
+            break
         case .conntrackState(let states):
             loadConntrack(NFT_CT_STATE)
             let mask = states.reduce(UInt32(0)) { $0 | Self.stateBit($1) }

@@ -18,10 +18,15 @@ final class NFTBatch {
     private(set) var overflowed = false
     private var lastHeader: UnsafeMutablePointer<nlmsghdr>?
 
-    init(expectedMessages: Int) {
+    private var nextSetID: UInt32 = 1
+    /// Elements per NEWSETELEM message, as nft splits large sets.
+    static let elementsPerMessage = 1024
+
+    /// `expectedElements`: set elements the batch will carry (each well under 64 bytes encoded).
+    init(expectedMessages: Int, expectedElements: Int = 0) {
         // libmnl lets the last message run past the limit, so the buffer is twice the limit. A rule
         // with every match Istio uses encodes to well under 1 KiB.
-        let limit = 16 * 1024 + expectedMessages * 1024
+        let limit = 16 * 1024 + expectedMessages * 1024 + expectedElements * 64
         buffer = UnsafeMutableRawPointer.allocate(byteCount: limit * 2, alignment: 16)
         batch = mnl_nlmsg_batch_start(buffer, limit)
     }
@@ -91,8 +96,15 @@ final class NFTBatch {
         advance()
     }
 
-    func addRule(table: String, chain: String, rule ir: Rule, gateToIPv4: Bool, description: MessageDescription) {
-        let rule = Self.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4)
+    /// Adds the rule, after its anonymous set when it is a folded one.
+    func addRule(table: String, chain: String, rule ir: NFTRule, gateToIPv4: Bool, description: MessageDescription) {
+        var setID: UInt32 = 0
+        if let set = ir.set {
+            setID = nextSetID
+            nextSetID += 1
+            addAnonymousSet(table: table, id: setID, encoding: AnonymousSetEncoding(set.elements), description: description)
+        }
+        let rule = Self.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4, setID: setID)
         defer { nftnl_rule_free(rule) }
         let header = header(NFT_MSG_NEWRULE, flags(NLM_F_APPEND, NLM_F_CREATE), describing: description)
         nftnl_rule_nlmsg_build_payload(header, rule)
@@ -100,13 +112,56 @@ final class NFTBatch {
     }
 
     /// A libnftnl rule object for `ir` (the caller frees it). CHECK builds the same objects to compare.
-    static func makeRule(table: String, chain: String, rule ir: Rule, gateToIPv4: Bool) -> OpaquePointer {
+    static func makeRule(table: String, chain: String, rule ir: NFTRule, gateToIPv4: Bool, setID: UInt32 = 0) -> OpaquePointer {
         let rule = nftnl_rule_alloc()!
         nftnl_rule_set_u32(rule, attribute(NFTNL_RULE_FAMILY), UInt32(familyInet))
         nftnl_rule_set_str(rule, attribute(NFTNL_RULE_TABLE), table)
         nftnl_rule_set_str(rule, attribute(NFTNL_RULE_CHAIN), chain)
-        ExpressionEncoder.encode(ir, into: rule, gateToIPv4: gateToIPv4)
+        ExpressionEncoder.encode(ir.rule, into: rule, gateToIPv4: gateToIPv4, set: ir.set, setID: setID)
         return rule
+    }
+
+    /// NEWSET for a constant anonymous set, then its elements in messages of `elementsPerMessage`.
+    private func addAnonymousSet(table: String, id: UInt32, encoding: AnonymousSetEncoding, description: MessageDescription) {
+        let set = Self.makeSet(table: table, id: id)
+        defer { nftnl_set_free(set) }
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_FLAGS), encoding.flags)
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_KEY_TYPE), encoding.keyType)
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_KEY_LEN), encoding.keyLength)
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_DESC_SIZE), UInt32(encoding.elements.count))
+        let setHeader = header(NFT_MSG_NEWSET, flags(NLM_F_CREATE), describing: .set(of: description, elements: encoding.elements.count))
+        nftnl_set_nlmsg_build_payload(setHeader, set)
+        advance()
+        var start = 0
+        while start < encoding.elements.count {
+            let end = min(start + Self.elementsPerMessage, encoding.elements.count)
+            let chunk = Self.makeSet(table: table, id: id)
+            defer { nftnl_set_free(chunk) }
+            for element in encoding.elements[start..<end] {
+                let item = nftnl_set_elem_alloc()!
+                element.key.withUnsafeBytes { _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count)) }
+                if element.intervalEnd { nftnl_set_elem_set_u32(item, attribute(NFTNL_SET_ELEM_FLAGS), UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue)) }
+                if element.openInterval {
+                    // nft's element userdata: NFTNL_UDATA_SET_ELEM_FLAGS (1), 4 bytes, NFTNL_SET_ELEM_F_INTERVAL_OPEN (1).
+                    let userdata: [UInt8] = [1, 4] + withUnsafeBytes(of: UInt32(1)) { Array($0) }
+                    userdata.withUnsafeBytes { _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_USERDATA), $0.baseAddress, UInt32($0.count)) }
+                }
+                nftnl_set_elem_add(chunk, item)
+            }
+            let elementsHeader = header(NFT_MSG_NEWSETELEM, flags(NLM_F_CREATE), describing: .set(of: description, elements: end - start))
+            nftnl_set_elems_nlmsg_build_payload(elementsHeader, chunk)
+            advance()
+            start = end
+        }
+    }
+
+    private static func makeSet(table: String, id: UInt32) -> OpaquePointer {
+        let set = nftnl_set_alloc()!
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_FAMILY), UInt32(familyInet))
+        nftnl_set_set_str(set, attribute(NFTNL_SET_TABLE), table)
+        nftnl_set_set_str(set, attribute(NFTNL_SET_NAME), ExpressionEncoder.anonymousSetName)
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_ID), id)
+        return set
     }
 
     private var current: UnsafeMutablePointer<CChar> {

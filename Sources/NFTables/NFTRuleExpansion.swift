@@ -5,17 +5,60 @@ extension RuleSet {
     /// the same matches with `drop`. iptables' TPROXY target drops a packet no transparent socket
     /// takes; nft's `tproxy` statement instead ends the rule and lets the packet go on, which would
     /// deliver it to the app past the proxy whenever the proxy is not listening.
-    func nftRules(_ table: RuleTable, _ chain: Chain) -> [Rule] {
+    ///
+    /// INVALID_DROP's rule matches invalid TCP only, as Istio's native nftables rules do (`meta l4proto
+    /// tcp ct state invalid jump istio-drop`); Istio's iptables rules, which the IR follows, match
+    /// every protocol.
+    /// Long lists of neighbouring rules that differ in one port or address are then folded into set
+    /// lookups (`NFTRuleFolding`).
+    func nftRules(_ table: RuleTable, _ chain: Chain) -> [NFTRule] {
+        NFTRuleFolding.fold(expandedRules(table, chain))
+    }
+
+    private func expandedRules(_ table: RuleTable, _ chain: Chain) -> [Rule] {
         mergedRules(table, chain).flatMap { rule -> [Rule] in
+            if rule.action == .jump(.istioDrop), rule.matches == [.conntrackState([.invalid])] {
+                return [Rule([.transportProtocol(.tcp)] + rule.matches, rule.action)]
+            }
             guard case .transparentProxy = rule.action else { return [rule] }
             return [rule, Rule(rule.matches, .drop)]
         }
     }
 
-    /// How many rules the nftables backend writes.
-    var nftRuleCount: Int {
-        tables.reduce(0) { total, table in
-            total + chains(in: table).reduce(0) { $0 + nftRules(table, $1).count }
+}
+
+/// Our tables as the nftables backend writes them, each chain's rules computed once (folding a long
+/// list is not free, and the batch is sized from the result).
+struct NFTTables {
+    struct Table {
+        let table: RuleTable
+        let chains: [(chain: Chain, rules: [NFTRule])]
+        var name: String { table.nftTableName }
+    }
+
+    let tables: [Table]
+    /// An IPv4-only pod: hook-chain rules match IPv4 only, so IPv6 traffic is left alone.
+    let gatesHooksToIPv4: Bool
+
+    init(_ rules: RuleSet) {
+        tables = rules.tables.map { table in
+            Table(table: table, chains: rules.chains(in: table).map { ($0, rules.nftRules(table, $0)) })
         }
+        gatesHooksToIPv4 = !rules.ipv6Enabled
+    }
+
+    func gate(_ chain: Chain) -> Bool { chain.isHook && gatesHooksToIPv4 }
+
+    var ruleCount: Int { tables.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } } }
+
+    private var sets: [FoldedSet] { tables.flatMap { $0.chains.flatMap { $0.rules.compactMap(\.set) } } }
+
+    /// Elements of every anonymous set (an interval set has up to two per prefix, plus one).
+    var elementCount: Int { sets.reduce(0) { $0 + 2 * $1.count + 1 } }
+
+    /// Messages of the transaction: tables, chains, rules, and each set's NEWSET and element messages.
+    var messageCount: Int {
+        tables.reduce(0) { $0 + 1 + $1.chains.count } + ruleCount
+            + sets.reduce(0) { $0 + 1 + (2 * $1.count + 1) / NFTBatch.elementsPerMessage + 1 }
     }
 }

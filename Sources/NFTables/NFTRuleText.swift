@@ -4,9 +4,20 @@ import Interception
 /// and to produce the equivalent `nft -f` script for comparisons.
 public enum NFTRuleText {
     public static func text(of rule: Rule, gateToIPv4: Bool = false) -> String {
+        text(of: NFTRule(rule), gateToIPv4: gateToIPv4)
+    }
+
+    /// A folded rule lists its set inline (`tcp dport { 80, 443 }`); with `elidingSetsAfter`, only that
+    /// many of its elements (messages about a rule with thousands of them stay readable).
+    static func text(of nftRule: NFTRule, gateToIPv4: Bool = false, elidingSetsAfter limit: Int? = nil) -> String {
+        let rule = nftRule.rule
         var words: [String] = gateToIPv4 ? ["meta nfproto ipv4"] : []
         var proto = "tcp"
-        for match in rule.matches {
+        for (index, match) in rule.matches.enumerated() {
+            if let set = nftRule.set, index == set.matchIndex {
+                words.append(setText(set.elements, proto: proto, limit: limit))
+                continue
+            }
             switch match {
             case .family(let family): words.append("meta nfproto \(family == .ipv4 ? "ipv4" : "ipv6")")
             case .transportProtocol(let p):
@@ -23,6 +34,7 @@ public enum NFTRuleText {
             case .destinationAddress(let prefix, let negated): words.append("\(prefix.isIPv4 ? "ip" : "ip6") daddr \(negated ? "!= " : "")\(prefix)")
             case .socketUID(let uid, let negated): words.append("meta skuid \(negated ? "!= " : "")\(uid)")
             case .socketGID(let gid, let negated): words.append("meta skgid \(negated ? "!= " : "")\(gid)")
+            case .socketGroupName(let name, let negated): words.append("meta skgid \(negated ? "!= " : "")\(name)")
             case .conntrackState(let states): words.append("ct state " + states.map(stateName).joined(separator: ","))
             case .packetMark(let mark, let negated): words.append("meta mark \(negated ? "!= " : "")\(mark)")
             case .connectionMark(let mark): words.append("ct mark \(mark)")
@@ -49,23 +61,35 @@ public enum NFTRuleText {
     /// A complete `nft -f` script creating the same tables, chains and rules the backend commits.
     public static func script(for rules: RuleSet) -> String {
         var lines: [String] = []
-        for table in rules.tables {
-            let name = table.nftTableName
+        let tables = NFTTables(rules)
+        for table in tables.tables {
+            let name = table.name
             lines.append("add table inet \(name)")
-            for chain in rules.chains(in: table) {
-                if let hook = HookChainLayout.layout(table: table, chain: chain) {
+            for (chain, _) in table.chains {
+                if let hook = HookChainLayout.layout(table: table.table, chain: chain) {
                     lines.append("add chain inet \(name) \(chain.nftName) { type \(hook.type) hook \(hook.hookName) priority \(hook.priority); policy accept; }")
                 } else {
                     lines.append("add chain inet \(name) \(chain.nftName)")
                 }
             }
-            for chain in rules.chains(in: table) {
-                for rule in rules.nftRules(table, chain) {
-                    lines.append("add rule inet \(name) \(chain.nftName) \(text(of: rule, gateToIPv4: chain.isHook && !rules.ipv6Enabled))")
+            for (chain, rules) in table.chains {
+                for rule in rules {
+                    lines.append("add rule inet \(name) \(chain.nftName) \(text(of: rule, gateToIPv4: tables.gate(chain)))")
                 }
             }
         }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    private static func setText(_ elements: FoldedSet.Elements, proto: String, limit: Int?) -> String {
+        let (head, items): (String, [String])
+        switch elements {
+        case .ports(let ports): (head, items) = ("\(proto) dport", ports.map(String.init))
+        case .addresses(let family, let prefixes): (head, items) = (family == .ipv4 ? "ip daddr" : "ip6 daddr", prefixes.map(\.description))
+        }
+        var shown = items
+        if let limit, items.count > limit { shown = Array(items.prefix(limit)) + ["… \(items.count - limit) more"] }
+        return "\(head) { \(shown.joined(separator: ", ")) }"
     }
 
     private static func quoted(_ name: String) -> String {

@@ -99,29 +99,34 @@ public enum NFTablesBackend {
         }
     }
 
-    /// One transaction: delete `existing` (our tables found earlier), create `rules`.
-    static func replace(_ existing: [String], with rules: RuleSet, on socket: NetlinkSocket, subject: String) throws(NFTablesError) {
-        let batch = NFTBatch(expectedMessages: rules.operations.count + existing.count + 32)
+    /// One transaction: delete `existing` (our tables found earlier), create `rules`. Returns how
+    /// many rules were written.
+    @discardableResult
+    static func replace(_ existing: [String], with rules: RuleSet, on socket: NetlinkSocket, subject: String) throws(NFTablesError) -> Int {
+        if let name = rules.unresolvedGroupName {
+            throw NFTablesError(.rejected, "commit rules", subject, detail: "owner group \"\(name)\" must be resolved to a GID for nftables")
+        }
+        let tables = NFTTables(rules)
+        let batch = NFTBatch(expectedMessages: tables.messageCount + existing.count + 2, expectedElements: tables.elementCount)
         batch.begin()
         for table in existing { batch.deleteTable(table) }
-        write(rules, into: batch)
+        write(tables, into: batch)
         batch.end()
         try commit(batch, on: socket, subject: subject, operation: "commit rules")
+        return tables.ruleCount
     }
 
-    static func write(_ rules: RuleSet, into batch: NFTBatch) {
-        for table in rules.tables {
-            let name = table.nftTableName
-            let chains = rules.chains(in: table)
-            batch.addTable(name)
-            for chain in chains {
-                batch.addChain(table: name, name: chain.nftName, hook: HookChainLayout.layout(table: table, chain: chain))
+    static func write(_ tables: NFTTables, into batch: NFTBatch) {
+        for table in tables.tables {
+            batch.addTable(table.name)
+            for (chain, _) in table.chains {
+                batch.addChain(table: table.name, name: chain.nftName, hook: HookChainLayout.layout(table: table.table, chain: chain))
             }
-            for chain in chains {
-                let gate = chain.isHook && !rules.ipv6Enabled
-                for (index, rule) in rules.nftRules(table, chain).enumerated() {
-                    batch.addRule(table: name, chain: chain.nftName, rule: rule, gateToIPv4: gate,
-                                  description: .rule(index: index + 1, table: name, chain: chain.nftName, rule: rule, gateToIPv4: gate))
+            for (chain, rules) in table.chains {
+                let gate = tables.gate(chain)
+                for (index, rule) in rules.enumerated() {
+                    batch.addRule(table: table.name, chain: chain.nftName, rule: rule, gateToIPv4: gate,
+                                  description: .rule(index: index + 1, table: table.name, chain: chain.nftName, rule: rule, gateToIPv4: gate))
                 }
             }
         }

@@ -4,15 +4,30 @@ import Glibc
 public struct NamespaceFacts: Sendable, Equatable {
     /// The namespace has a global-scope IPv6 address on some interface other than `lo`.
     public let hasGlobalIPv6: Bool
+    /// It has such an IPv6 address and no IPv4 address other than loopback and link-local: the first
+    /// address Istio finds is IPv6 (it lists IPv4 addresses first), so this is an IPv6-only pod.
+    public let isIPv6Only: Bool
 
-    public init(hasGlobalIPv6: Bool) {
+    public init(hasGlobalIPv6: Bool, isIPv6Only: Bool) {
         self.hasGlobalIPv6 = hasGlobalIPv6
+        self.isIPv6Only = isIPv6Only && hasGlobalIPv6
+    }
+
+    /// Whether the pod gets IPv6 interception, by Istio's rule: with ISTIO_DUAL_STACK when it has any
+    /// IPv6 address, otherwise only when it is IPv6-only. Envoy without dual stack listens on IPv4
+    /// only, so a dual-stack pod's IPv6 traffic must then be left alone.
+    public func ipv6Interception(dualStack: Bool) -> Bool {
+        dualStack ? hasGlobalIPv6 : isIPv6Only
     }
 
     /// Reads the calling thread's namespace: `/proc/thread-self/net` follows the thread, unlike
-    /// `/proc/self/net`, which follows the process's main thread.
+    /// `/proc/self/net`, which follows the process's main thread. The IPv4 table is only read for pods
+    /// with IPv6, so an IPv4 pod's ADD pays for one small read.
     static func readCurrentThread() -> NamespaceFacts {
-        NamespaceFacts(hasGlobalIPv6: IPv6AddressTable.read("/proc/thread-self/net/if_inet6").contains { $0.isGlobal && $0.interface != "lo" })
+        let hasIPv6 = IPv6AddressTable.read("/proc/thread-self/net/if_inet6").contains { $0.isGlobal && $0.interface != "lo" }
+        guard hasIPv6 else { return NamespaceFacts(hasGlobalIPv6: false, isIPv6Only: false) }
+        let ipv4 = NamespaceAddresses.ipv4(String(decoding: ProcFile.read("/proc/thread-self/net/fib_trie"), as: UTF8.self))
+        return NamespaceFacts(hasGlobalIPv6: true, isIPv6Only: !ipv4.contains { !$0.isLinkLocal })
     }
 }
 

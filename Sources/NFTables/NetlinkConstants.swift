@@ -5,6 +5,7 @@ import CLibnftnl
 func attribute(_ value: nftnl_table_attr) -> UInt16 { UInt16(value.rawValue) }
 func attribute(_ value: nftnl_chain_attr) -> UInt16 { UInt16(value.rawValue) }
 func attribute(_ value: nftnl_rule_attr) -> UInt16 { UInt16(value.rawValue) }
+func attribute(_ value: nftnl_set_attr) -> UInt16 { UInt16(value.rawValue) }
 func attribute(_ value: Int) -> UInt16 { UInt16(value) }
 func messageType(_ value: nf_tables_msg_types) -> UInt16 { UInt16(value.rawValue) }
 func register(_ value: nft_registers) -> UInt32 { value.rawValue }

@@ -55,22 +55,24 @@ public final class PreparedNamespace: @unchecked Sendable {
         let preparation = try preparation()
         let existing = preparation.inventory.ourTables
         try prepareRouting(for: rules)
+        let ruleCount: Int
         do {
-            try NFTablesBackend.replace(existing, with: rules, on: preparation.netfilter, subject: namespace.path)
+            ruleCount = try NFTablesBackend.replace(existing, with: rules, on: preparation.netfilter, subject: namespace.path)
         } catch {
             if existing.isEmpty, let route = rules.transparentProxyRoute {
                 try? PolicyRouting.remove(route, on: preparation.route, subject: namespace.path)
             }
             throw error
         }
-        return ApplyReport(tables: rules.tables.map(\.nftTableName), ruleCount: rules.nftRuleCount,
-                           ipv6: preparation.facts.hasGlobalIPv6, replacedTables: existing)
+        return ApplyReport(tables: rules.tables.map(\.nftTableName), ruleCount: ruleCount,
+                           ipv6: rules.ipv6Enabled, replacedTables: existing)
     }
 
-    /// What any backend's rules need beside them: `::6` on lo for IPv6 pods, and TPROXY's policy route.
+    /// What any backend's rules need beside them: `::6` on lo when the pod gets IPv6 interception, and
+    /// TPROXY's policy route.
     public func prepareRouting(for rules: RuleSet) throws(NFTablesError) {
         let preparation = try preparation()
-        if preparation.facts.hasGlobalIPv6 {
+        if rules.ipv6Enabled {
             try LoopbackAddress.addInboundPassthroughAddress(on: preparation.route, subject: namespace.path)
         }
         if let route = rules.transparentProxyRoute {

@@ -40,11 +40,11 @@ enum RulesetComparison {
         return problems
     }
 
-    private static func ruleProblems(place: String, expected: [Rule], expectedForms: [[String]], found: [[String]], gate: Bool) -> [String] {
+    private static func ruleProblems(place: String, expected: [NFTRule], expectedForms: [[String]], found: [[String]], gate: Bool) -> [String] {
         guard expectedForms != found else { return [] }
         var problems: [String] = []
         for (index, form) in expectedForms.enumerated() where !found.contains(form) {
-            problems.append("chain \(place): rule \(index + 1) `\(NFTRuleText.text(of: expected[index], gateToIPv4: gate))` is missing")
+            problems.append("chain \(place): rule \(index + 1) `\(NFTRuleText.text(of: expected[index], gateToIPv4: gate, elidingSetsAfter: 8))` is missing")
         }
         for form in found where !expectedForms.contains(form) {
             problems.append("chain \(place): unexpected rule [\(form.joined(separator: " | "))]")

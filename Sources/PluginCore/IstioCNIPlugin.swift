@@ -38,13 +38,14 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         do { preparation = try PreparedNamespace(in: namespace) } catch { throw Self.namespaceError(error, subject: subject, command: "ADD") }
         guard let (pod, source) = try lookup(subject, settings: settings, command: "ADD", agentRequest: agentRequest) else { return }
         let lookedUp = MonotonicClock.now
+        let rules = PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"])
         let plan: RedirectPlan
         switch try decide(pod, subject: subject) {
         case .skip(let reason):
             skipped(subject, reason)
             return
         case .intercept(let policy):
-            plan = RedirectPlan(policy)
+            do { plan = try rules.plan(for: policy) } catch { throw invalidPod(subject, error) }
         }
         let containerID = request.environment.containerID ?? ""
         let inode = SandboxRecord.inode(namespace.path)
@@ -67,7 +68,6 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         }
         let report: PodRules.Report
         do {
-            let rules = PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"])
             report = try rules.apply(plan, prepared: preparation, previousRecord: {
                 containerID.isEmpty ? nil : SandboxRecord.read(runDirectory: settings.runDirectory, containerID: containerID, namespacePath: namespace.path)
             }) { update, previous in
@@ -145,6 +145,7 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         do {
             let removed = try PodRules(backend: settings?.backend ?? .nftables, searchPath: processEnvironment["PATH"])
                 .remove(namespace: namespace, record: record)
+            log.outcome(removed.isEmpty ? "nothing to remove" : "rules removed")
             log.info("DEL \(subject): " + (removed.isEmpty ? "no istio-cni rules present" : "removed \(removed.joined(separator: ","))"))
         } catch {
             // DEL must not wedge pod teardown: the namespace and its rules go away with the pod anyway.
@@ -157,19 +158,20 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         let subject = PodReference(request.environment)
         introduce(subject, settings: settings)
         let namespace = try openNamespace(request.environment, subject: subject, command: "CHECK")
+        let rules = PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"])
         var plan: RedirectPlan?
         if MeshSelection.skipBeforeLookup(podName: subject.name, podNamespace: subject.namespace,
                                           excludeNamespaces: settings.excludeNamespaces, agentNamespace: settings.agentNamespace) == nil,
            let (pod, _) = try lookup(subject, settings: settings, command: "CHECK"),
            case .intercept(let policy) = try decide(pod, subject: subject) {
-            plan = RedirectPlan(policy)
+            do { plan = try rules.comparisonPlan(for: policy) } catch { throw invalidPod(subject, error) }
         }
         let record = request.environment.containerID.flatMap {
             SandboxRecord.read(runDirectory: settings.runDirectory, containerID: $0, namespacePath: namespace.path)
         }
         let problems: [String]
         do {
-            problems = try PodRules(backend: settings.backend, searchPath: processEnvironment["PATH"]).problems(plan, namespace: namespace, record: record)
+            problems = try rules.problems(plan, namespace: namespace, record: record)
         } catch {
             throw Self.rulesError(error, subject: subject, command: "CHECK")
         }
@@ -239,17 +241,18 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
         let cache = agentCache(settings)
         switch cache.answer(agentRequest ?? cache.ask(namespace: namespace, name: name, uid: subject.uid)) {
         case .found(let pod):
+            try Self.requireSameUID(pod, subject: subject, source: .agent)
             return (pod, .agent)
         case .unavailable(let reason):
             log.info("\(command) \(subject): asking the API server (\(reason))")
         }
         var lookup = PodLookup(kubeconfigPath: settings.kubeconfigPath, budgetMilliseconds: settings.podLookupTimeoutMilliseconds)
         lookup.sessionCachePath = settings.tlsSessionPath
+        let pod: Pod
         do {
-            let pod = try lookup.fetch(namespace: namespace, name: name) { error, attempt in
+            pod = try lookup.fetch(namespace: namespace, name: name) { error, attempt in
                 if attempt == 1 { log.warning("\(command) \(subject): pod lookup failed, retrying: \(error.message)") }
             }
-            return (pod, .api)
         } catch {
             let seconds = Double(error.elapsedMilliseconds) / 1000
             switch error.last.kind {
@@ -262,6 +265,17 @@ public struct IstioCNIPlugin: PassThroughCNIPlugin {
                                "pod \(subject.qualifiedName): Kubernetes API lookup failed after \(error.attempts) attempts in \(String(format1: seconds))s: \(error.last.message)")
             }
         }
+        try Self.requireSameUID(pod, subject: subject, source: .api)
+        return (pod, .api)
+    }
+
+    /// A runtime that sends K8S_POD_UID is creating the sandbox of that pod; a pod of the same name with
+    /// another UID is its successor (deleted and recreated), whose decision must not program this one.
+    private static func requireSameUID(_ pod: Pod, subject: PodReference, source: PodSource) throws(CNIError) {
+        guard let expected = subject.uid, !expected.isEmpty, pod.uid != expected else { return }
+        throw CNIError(.tryAgainLater, "pod \(subject.qualifiedName): the runtime is creating a sandbox for pod UID \(expected), but "
+                       + "\(source.rawValue) has pod UID \(pod.uid.isEmpty ? "(none)" : pod.uid) under that name (deleted and recreated?); "
+                       + "no rules written for this sandbox")
     }
 
     private func decide(_ pod: Pod, subject: PodReference) throws(CNIError) -> InterceptionDecision {

@@ -1,4 +1,5 @@
 import CNI
+import Glibc
 import IPTables
 import JSON
 
@@ -10,7 +11,15 @@ public struct PluginSettings: Sendable {
     public static let defaultPodLookupTimeoutSeconds = 30.0
 
     public let runDirectory: String
-    public let kubeconfigPath: String
+    /// The legacy `kubernetes.kubeconfig` path (Istio before 1.23), if the config names one.
+    public let legacyKubeconfigPath: String?
+    /// `<run dir>/istio-cni-kubeconfig` when it exists, as Istio ≥ 1.23 uses it; a legacy path only when
+    /// it does not (a config rewritten by an old installer may still name a path nothing writes any more).
+    public var kubeconfigPath: String {
+        let current = runDirectory + "/" + Self.kubeconfigFileName
+        guard let legacyKubeconfigPath, access(current, F_OK) != 0 else { return current }
+        return legacyKubeconfigPath
+    }
     /// Where the TLS session to the API server is kept for the next ADD (root-only run dir).
     public var tlsSessionPath: String { runDirectory + "/" + Self.tlsSessionFileName }
     public let excludeNamespaces: [String]
@@ -30,11 +39,7 @@ public struct PluginSettings: Sendable {
         if let legacyKubeconfig, legacyKubeconfig.stringValue == nil, !legacyKubeconfig.isNull {
             throw CNIError(.invalidNetworkConfig, "network configuration \"kubernetes.kubeconfig\" must be a string")
         }
-        if let path = legacyKubeconfig?.stringValue, !path.isEmpty {
-            kubeconfigPath = path
-        } else {
-            kubeconfigPath = runDirectory + "/" + Self.kubeconfigFileName
-        }
+        legacyKubeconfigPath = legacyKubeconfig?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         if let namespaces = try config.stringList("exclude_namespaces") {
             excludeNamespaces = namespaces
         } else if let legacyList = legacy?["exclude_namespaces"] {

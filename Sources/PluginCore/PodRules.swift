@@ -29,6 +29,19 @@ public struct PodRules: Sendable {
         search = ExecutableSearch(path: searchPath)
     }
 
+    /// The rules this backend writes for `policy`. nftables needs every owner group as a GID; iptables
+    /// gets the names as Istio passes them (iptables resolves them itself), but a name the node does not
+    /// know fails here, before anything is written, rather than halfway through a restore.
+    public func plan(for policy: InterceptionPolicy, groups: some GroupDirectory = SystemGroups()) throws(InterceptionError) -> RedirectPlan {
+        let resolved = try policy.resolvingGroupNames(in: groups)
+        return RedirectPlan(backend == .nftables ? resolved : policy)
+    }
+
+    /// The rules CHECK compares the namespace with: the kernel holds GIDs, whatever the backend wrote.
+    public func comparisonPlan(for policy: InterceptionPolicy, groups: some GroupDirectory = SystemGroups()) throws(InterceptionError) -> RedirectPlan {
+        RedirectPlan(try policy.resolvingGroupNames(in: groups))
+    }
+
     /// Writes `plan`'s rules. `previousRecord` reads what the sandbox record said before (nil for a new
     /// sandbox); a fresh namespace has nothing it could speak about, so it is only read when the
     /// namespace holds netfilter state. `recordIntent` is called with the new record's content and the
@@ -38,7 +51,7 @@ public struct PodRules: Sendable {
                       recordIntent: (RecordUpdate, SandboxRecord?) -> Void) throws(PodRulesFailure) -> Report {
         let (facts, inventory) = try namespaceCall { () throws(NFTablesError) in try prepared.facts() }
         let previous = inventory.isEmpty ? nil : previousRecord()
-        let rules = plan.rules(ipv6: facts.hasGlobalIPv6)
+        let rules = plan.rules(ipv6: facts.ipv6Interception(dualStack: plan.policy.dualStack))
         let iptables = IPTablesPodRules(runner: IPTablesRunner(namespace: prepared.namespace, search: search), forced: forcedVariant)
         let state = try IPTablesState.discover(inventory, runner: iptables.runner)
         let foreign = state.foreignChains(ownedBy: previous?.iptables)
@@ -77,7 +90,7 @@ public struct PodRules: Sendable {
             let removedTables = try namespaceCall { () throws(NFTablesError) in try prepared.deleteOurTables() }
             let variant = tools.first.map { $0.variant == .plain ? "iptables" : "iptables-\($0.variant.rawValue)" } ?? "iptables"
             report = Report(written: "\(variant) \(rules.tables(for: .ipv4).map(\.rawValue).joined(separator: ","))", ruleCount: count,
-                            ipv6: facts.hasGlobalIPv6, replaced: removedTables + (state.snapshots.isEmpty ? [] : ["iptables"]),
+                            ipv6: rules.ipv6Enabled, replaced: removedTables + (state.snapshots.isEmpty ? [] : ["iptables"]),
                             record: RecordUpdate(iptables: ownership, transparentProxyRoute: route))
         }
         if !route, previous?.transparentProxyRoute == true {
@@ -90,7 +103,7 @@ public struct PodRules: Sendable {
     public func problems(_ plan: RedirectPlan?, namespace: NetworkNamespace, record: SandboxRecord?) throws(PodRulesFailure) -> [String] {
         let expectingTables = backend == .nftables
         let inspection = try namespaceCall { () throws(NFTablesError) in
-            try NFTablesBackend.inspect(in: namespace, expectingTables: expectingTables) { facts in plan?.rules(ipv6: facts.hasGlobalIPv6) }
+            try NFTablesBackend.inspect(in: namespace, expectingTables: expectingTables) { facts in plan?.rules(ipv6: facts.ipv6Interception(dualStack: plan?.policy.dualStack == true)) }
         }
         let iptables = IPTablesPodRules(runner: IPTablesRunner(namespace: namespace, search: search), forced: forcedVariant)
         let state = try IPTablesState.discover(inspection.inventory, runner: iptables.runner)
@@ -104,8 +117,8 @@ public struct PodRules: Sendable {
                 }
             }
         case .iptables:
-            let rules = plan?.rules(ipv6: inspection.facts.hasGlobalIPv6)
-            problems += try iptables.problems(rules, ipv6: inspection.facts.hasGlobalIPv6, state: state, ownership: record?.iptables)
+            let ipv6 = inspection.facts.ipv6Interception(dualStack: plan?.policy.dualStack == true)
+            problems += try iptables.problems(plan?.rules(ipv6: ipv6), ipv6: ipv6, state: state, ownership: record?.iptables)
         }
         return problems + inspection.routingProblems
     }

@@ -37,7 +37,8 @@ public final class TestNamespace: @unchecked Sendable {
 
 /// A pod namespace wired to a peer namespace by a veth pair, each end with documentation addresses:
 /// pod 203.0.113.2/24 (and 198.51.100.2/24), peer 203.0.113.10/24 (and 198.51.100.10/24); with
-/// `ipv6`, pod 2001:db8:cafe::2/64 and peer 2001:db8:cafe::10/64 (the IPv6 documentation prefix).
+/// `ipv6`, pod 2001:db8:cafe::2/64 and peer 2001:db8:cafe::10/64 (the IPv6 documentation prefix);
+/// with `ipv4` false, only those (an IPv6-only pod).
 public final class PodNetwork: @unchecked Sendable {
     public static let podAddress = "203.0.113.2"
     public static let peerAddress = "203.0.113.10"
@@ -49,13 +50,13 @@ public final class PodNetwork: @unchecked Sendable {
     public let pod: TestNamespace
     public let peer: TestNamespace
 
-    public init(ipv6: Bool = false) throws {
+    public init(ipv6: Bool = false, ipv4: Bool = true) throws {
         pod = try TestNamespace("pod")
         peer = try TestNamespace("peer")
         try Command.run(["ip", "-n", pod.name, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", peer.name], check: true)
         for (ns, device, addresses) in [(pod, "eth0", [Self.podAddress, Self.secondPodAddress]),
                                         (peer, "peer0", [Self.peerAddress, Self.secondPeerAddress])] {
-            for address in addresses {
+            for address in ipv4 ? addresses : [] {
                 try Command.run(["ip", "-n", ns.name, "addr", "add", "\(address)/24", "dev", device], check: true)
             }
             if ipv6 {

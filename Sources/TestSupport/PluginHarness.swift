@@ -8,8 +8,8 @@ public final class PluginHarness: @unchecked Sendable {
     public let emulator: KubeEmulator
     public let runDirectory: URL
 
-    public init(keyType: EmulatorIdentity.KeyType = .ecdsaP256) throws {
-        emulator = try KubeEmulator(keyType: keyType)
+    public init(keyType: EmulatorIdentity.KeyType = .ecdsaP256, tlsVersions: EmulatorTLSVersions = .standard) throws {
+        emulator = try KubeEmulator(keyType: keyType, tlsVersions: tlsVersions)
         runDirectory = try Paths.temporaryDirectory("run")
         try emulator.kubeconfig().write(to: runDirectory.appendingPathComponent("istio-cni-kubeconfig"), atomically: true, encoding: .utf8)
     }

@@ -19,7 +19,7 @@ extension InstallCNI {
         var proxyGID: UInt32 = 1337
         @Option(name: .customLong("timeout"), help: "Seconds to keep trying.")
         var timeout: Int = 5
-        @Option(name: .customLong("ipv6"), help: "auto (when the pod has a global IPv6 address), true or false.")
+        @Option(name: .customLong("ipv6"), help: "auto (as Istio decides: the pod is IPv6-only, or ISTIO_DUAL_STACK is true and it has an IPv6 address), true or false.")
         var ipv6: String = "auto"
         @Option(name: .customLong("termination-message-path"))
         var terminationMessagePath: String = "/dev/termination-log"

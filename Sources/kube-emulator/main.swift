@@ -10,7 +10,9 @@ import KubeEmulator
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
     usage: kube-emulator --state-dir DIR [--host 127.0.0.1] [--port 0] [--key-type rsa|ecdsa] [--preload FILE] [--threads N]
-      --preload FILE   JSON array (or List) of Pods to create before serving
+                         [--tls-min-version 1.2|1.3] [--tls-max-version 1.1|1.2|1.3]
+      --preload FILE          JSON array (or List) of Pods to create before serving
+      --tls-min-version V     oldest TLS version accepted (kube-apiserver's --tls-min-version; default 1.2)
 
     """.utf8))
     exit(2)
@@ -24,10 +26,14 @@ while let flag = arguments.popFirst() {
 }
 guard let stateDirectory = options["state-dir"] else { usage() }
 guard let keyType = EmulatorIdentity.KeyType(rawValue: options["key-type"] ?? "rsa") else { usage() }
+guard let minimumTLS = EmulatorTLSVersions.Version(rawValue: options["tls-min-version"] ?? "1.2") else { usage() }
+let maximumTLS = options["tls-max-version"].map(EmulatorTLSVersions.Version.init(rawValue:))
+if case .some(nil) = maximumTLS { usage() }
 
 do {
     let emulator = try KubeEmulator(keyType: keyType, host: options["host"] ?? "127.0.0.1",
-                                    port: Int(options["port"] ?? "0") ?? 0, threads: Int(options["threads"] ?? "1") ?? 1)
+                                    port: Int(options["port"] ?? "0") ?? 0, threads: Int(options["threads"] ?? "1") ?? 1,
+                                    tlsVersions: EmulatorTLSVersions(minimum: minimumTLS, maximum: maximumTLS ?? nil))
     if let preload = options["preload"] {
         let document = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: preload))))
         for pod in document.arrayValue ?? document["items"]?.arrayValue ?? [] {

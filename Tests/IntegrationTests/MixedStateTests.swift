@@ -99,7 +99,8 @@ import TestSupport
     @Test(arguments: ["REDIRECT", "TPROXY"])
     func aFailedIPTablesWriteLeavesNothingBehind(mode: String) throws {
         let harness = try PluginHarness()
-        try harness.addPod(PodFixtures.meshPod(name: "web", annotations: ["sidecar.istio.io/interceptionMode": mode]))
+        try harness.addPod(PodFixtures.meshPod(name: "web", annotations: ["sidecar.istio.io/interceptionMode": mode],
+                                               proxyEnvironment: ["ISTIO_DUAL_STACK": "true"]))
         let network = try PodNetwork(ipv6: true)
         try network.pod.run(["nft", "add table ip6 nat; add chain ip6 nat PREROUTING { type filter hook prerouting priority 0; }; "
                              + "add table ip6 mangle; add chain ip6 mangle PREROUTING { type filter hook prerouting priority 0; }"])

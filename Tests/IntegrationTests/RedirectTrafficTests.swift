@@ -11,12 +11,12 @@ import TestSupport
     static let pod = PodNetwork.podAddress
 
     /// Adds `pod` to the emulator, runs ADD into a fresh pod network and returns both.
-    func programmedNetwork(_ pod: JSONPod, _ capture: Capture, ipv6: Bool = false) throws -> (PluginHarness, PodNetwork) {
+    func programmedNetwork(_ pod: JSONPod, _ capture: Capture, ipv6: Bool = false, ipv4: Bool = true) throws -> (PluginHarness, PodNetwork) {
         let harness = try PluginHarness()
         var pod = pod
         pod.annotations.merge(capture.annotations) { $1 }
         try harness.addPod(pod.json)
-        let network = try PodNetwork(ipv6: ipv6)
+        let network = try PodNetwork(ipv6: ipv6, ipv4: ipv4)
         let add = try harness.run("ADD", netns: network.pod.path, pod: pod.name, config: harness.config(extra: capture.configuration))
         #expect(add.status == 0, "ADD failed: \(add.stdout) \(add.stderr)")
         return (harness, network)
@@ -74,6 +74,36 @@ import TestSupport
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
         #expect(try network.peer.connect(Self.pod, 3306)?.hasPrefix("database ") == true)
         #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true)
+    }
+
+    /// Long lists (the nftables backend turns them into set lookups) exclude exactly what they list.
+    @Test(arguments: Capture.redirect)
+    func longExclusionListsExcludeWhatTheyList(capture: Capture) throws {
+        let cidrs = (0..<2_000).map { "10.\($0 / 128).\(2 * ($0 % 128)).0/24" } + ["\(PodNetwork.secondPeerAddress)/32"]
+        let outboundPorts = (0..<1_000).map { String(40_000 + 2 * $0) } + ["9090"]
+        let inboundPorts = (0..<1_000).map { String(41_000 + 2 * $0) } + ["3306"]
+        let (_, network) = try programmedNetwork(JSONPod(name: "long", annotations: [
+            "traffic.sidecar.istio.io/excludeOutboundIPRanges": cidrs.joined(separator: ","),
+            "traffic.sidecar.istio.io/excludeOutboundPorts": outboundPorts.joined(separator: ","),
+            "traffic.sidecar.istio.io/excludeInboundPorts": inboundPorts.joined(separator: ","),
+        ]), capture)
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
+            network.pod.listen(port: 3306, label: "database"),
+            network.peer.listen(port: 80, label: "peer80"),
+            network.peer.listen(port: 9090, label: "peer9090"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        #expect(try network.pod.connect(PodNetwork.secondPeerAddress, 80)?.hasPrefix("peer80 ") == true)
+        #expect(try network.pod.connect(Self.peer, 9090)?.hasPrefix("peer9090 ") == true)
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
+        #expect(try network.peer.connect(Self.pod, 3306)?.hasPrefix("database ") == true)
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true)
+        if capture.backend == .nftables {
+            #expect(try network.pod.nftListing().split(separator: "\n").count < 60, "set lookups, not one rule per entry")
+        }
     }
 
     @Test(arguments: Capture.all)
@@ -145,8 +175,8 @@ import TestSupport
     }
 
     @Test(arguments: Capture.all)
-    func ipv6PodGetsIPv6RulesAndThePassthroughAddress(capture: Capture) throws {
-        let (_, network) = try programmedNetwork(JSONPod(name: "six"), capture, ipv6: true)
+    func dualStackPodWithTheFlagGetsIPv6RulesAndThePassthroughAddress(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "six", proxyEnvironment: ["ISTIO_DUAL_STACK": "true"]), capture, ipv6: true)
         let listeners = try [
             network.pod.listen(port: 15001, label: "outbound-proxy"),
             capture.listenInboundProxy(in: network.pod),
@@ -168,6 +198,49 @@ import TestSupport
             #expect(try network.pod.run(["ip", "-6", "rule"]).stdout.contains("fwmark 0x539 lookup 133"))
             #expect(try network.pod.run(["ip", "-6", "route", "show", "table", "133"]).stdout.contains("local default dev lo"))
         }
+    }
+
+    /// Envoy without ISTIO_DUAL_STACK listens on 0.0.0.0 only: Istio writes IPv4 rules for a pod whose
+    /// first address is IPv4, and so must we, or every IPv6 connection of the pod is refused.
+    @Test(arguments: Capture.all)
+    func dualStackPodWithoutTheFlagKeepsIPv6Direct(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "dual"), capture, ipv6: true)
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
+            network.pod.listen(port: 8080, label: "app"),
+            network.peer.listen(port: 80, label: "peer"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        let peerV6 = PodNetwork.peerAddressV6
+        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("peer ") == true, "IPv6 out goes straight to the peer")
+        #expect(try network.peer.connect(PodNetwork.podAddressV6, 8080)?.hasPrefix("app ") == true, "IPv6 in reaches the app's port")
+        #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true, "IPv4 is still captured")
+        #expect(try network.peer.connect(Self.pod, 8080)?.hasPrefix(Self.inbound("\(Self.pod):8080", from: Self.peer)) == true)
+        #expect(!(try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout.contains("::6/128")))
+        if capture.backend != .nftables {
+            #expect(!(try capture.listing(network.pod, ipv6: true).contains("ISTIO_")), "no ip6tables rules")
+        }
+    }
+
+    @Test(arguments: Capture.all)
+    func ipv6OnlyPodIsRedirected(capture: Capture) throws {
+        let (_, network) = try programmedNetwork(JSONPod(name: "v6only"), capture, ipv6: true, ipv4: false)
+        let listeners = try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
+            network.pod.listen(port: 8080, label: "app"),
+            network.peer.listen(port: 80, label: "peer"),
+        ]
+        defer { listeners.forEach { $0.stop() } }
+
+        let peerV6 = PodNetwork.peerAddressV6
+        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
+        #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
+        let inbound = try network.peer.connect(PodNetwork.podAddressV6, 8080)
+        #expect(inbound?.hasPrefix(Self.inbound("[\(PodNetwork.podAddressV6)]:8080", from: "[\(peerV6)]")) == true, "\(inbound ?? "no answer")")
+        #expect(try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout.contains("::6/128"))
     }
 
     @Test func ipv4OnlyPodLeavesIPv6TrafficAlone() throws {

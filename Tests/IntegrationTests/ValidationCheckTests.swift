@@ -6,9 +6,10 @@ import TestSupport
 /// `install-cni validate` (the istio-validation init container) in real pod namespaces, with the
 /// plugin's real rules and without them.
 @Suite(.serialized) struct ValidationCheckTests {
-    func validate(in namespace: TestNamespace, _ extra: [String] = []) throws -> (CommandResult, TimeInterval) {
+    func validate(in namespace: TestNamespace, _ extra: [String] = [], environment: [String] = []) throws -> (CommandResult, TimeInterval) {
         let started = Date()
-        let result = try namespace.run([Paths.built("install-cni"), "validate"] + extra, check: false)
+        let result = try namespace.run((environment.isEmpty ? [] : ["env"] + environment) + [Paths.built("install-cni"), "validate"] + extra,
+                                       check: false)
         return (result, Date().timeIntervalSince(started))
     }
 
@@ -36,11 +37,24 @@ import TestSupport
         let harness = try PluginHarness()
         let network = try PodNetwork(ipv6: true)
         defer { network.delete() }
+        try harness.addPod(PodFixtures.meshPod(name: "web", proxyEnvironment: ["ISTIO_DUAL_STACK": "true"]))
+        #expect(try harness.run("ADD", netns: network.pod.path).status == 0)
+        let (passed, _) = try validate(in: network.pod, environment: ["ISTIO_DUAL_STACK=true"])
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(passed.stdout.contains("127.0.0.6:15002 and ::6:15002"))
+    }
+
+    /// Without ISTIO_DUAL_STACK a dual-stack pod gets IPv4 interception only (Istio's rule), and the
+    /// check probes what the plugin wrote.
+    @Test func probesIPv4OnlyForADualStackPodWithoutTheFlag() throws {
+        let harness = try PluginHarness()
+        let network = try PodNetwork(ipv6: true)
+        defer { network.delete() }
         try harness.addPod(PodFixtures.meshPod(name: "web"))
         #expect(try harness.run("ADD", netns: network.pod.path).status == 0)
         let (passed, _) = try validate(in: network.pod)
         #expect(passed.status == 0, "\(passed.stderr)")
-        #expect(passed.stdout.contains("127.0.0.6:15002 and ::6:15002"))
+        #expect(passed.stdout.contains("connections to 127.0.0.6:15002 as uid"))
     }
 
     @Test func itsOwnUsageErrorsExit1NotTheBrokenPodCode() throws {

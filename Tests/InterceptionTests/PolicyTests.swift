@@ -35,6 +35,53 @@ import Testing
         #expect(defaults.proxyUID == 1337 && defaults.proxyGID == 1337)
     }
 
+    @Test func portsAsIstioParsesThem() throws {
+        // strconv.ParseUint(s, 10, 16) after strings.TrimSpace: 0, any leading zeros, any whitespace.
+        #expect(try policy(["traffic.sidecar.istio.io/includeInboundPorts": "0,065535,00080"]).inboundPortsInclude == .ports([0, 65535, 80]))
+        #expect(try policy(["traffic.sidecar.istio.io/excludeOutboundPorts": "9090,\n 9091\n"]).outboundPortsExclude == [9090, 9091])
+        #expect(try policy(["traffic.sidecar.istio.io/excludeInboundPorts": String(repeating: "0", count: 40) + "7"]).inboundPortsExclude.first == 7)
+    }
+
+    @Test func listsHaveNoEntryLimitBelowTheAnnotationLimit() throws {
+        let ports = (1...10_000).map(String.init).joined(separator: ",")
+        #expect(try policy(["traffic.sidecar.istio.io/excludeOutboundPorts": ports]).outboundPortsExclude.count == 10_000)
+        let cidrs = (0..<10_000).map { "10.\($0 / 256).\($0 % 256).0/24" }.joined(separator: ",")
+        #expect(try policy(["traffic.sidecar.istio.io/excludeOutboundIPRanges": cidrs]).outboundIPRangesExclude.count == 10_000)
+        let tooLong = String(repeating: "80,", count: 90_000) + "80"
+        #expect(problem(["traffic.sidecar.istio.io/excludeOutboundPorts": tooLong])?.problem.contains("at most 262144") == true)
+    }
+
+    @Test func ownerGroupsTakeNamesAndIDs() throws {
+        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "java,202"]).ownerGroups == .only([.name("java"), .id(202)]))
+        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE": "wheel,,100"]).ownerGroups == .allExcept([.name("wheel"), .id(100)]),
+                "empty entries are dropped, as Istio's Split does")
+        let tooMany = (1...65).map(String.init).joined(separator: ",")
+        #expect(problem(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": tooMany])?.problem.contains("at most 64") == true)
+        let odd = problem(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "java,-x"])
+        #expect(odd?.source == "ISTIO_OUTBOUND_OWNER_GROUPS" && odd?.problem.contains("\"-x\"") == true)
+        #expect(problem(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "a b"]) != nil)
+    }
+
+    struct Groups: GroupDirectory {
+        let known: [String: UInt32]
+        func groupID(named name: String) -> UInt32? { known[name] }
+    }
+
+    @Test func groupNamesResolveOnTheNodeOrNameTheUnknownOne() throws {
+        let named = try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "java,202"])
+        #expect(named.ownerGroupNames == ["java"])
+        let resolved = try named.resolvingGroupNames(in: Groups(known: ["java": 1500]))
+        #expect(resolved.ownerGroups == .only([.id(1500), .id(202)]))
+        #expect(resolved.ownerGroupNames.isEmpty)
+        do {
+            _ = try named.resolvingGroupNames(in: Groups(known: [:]))
+            Issue.record("an unknown group resolved")
+        } catch {
+            #expect(error.source == "ISTIO_OUTBOUND_OWNER_GROUPS")
+            #expect(error.description.contains("group \"java\" does not exist on this node"), "\(error)")
+        }
+    }
+
     @Test func portKnobs() throws {
         #expect(try policy(["traffic.sidecar.istio.io/includeInboundPorts": "8080, 9090"]).inboundPortsInclude == .ports([8080, 9090]))
         #expect(try policy(["traffic.sidecar.istio.io/includeInboundPorts": ""]).inboundPortsInclude == .ports([]))
@@ -73,19 +120,19 @@ import Testing
 
     @Test func nodeWideEnvironmentKnobs() throws {
         #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR": "127.0.0.0/8"]).hostIPv4LoopbackCIDR == IPPrefix("127.0.0.0/8")!)
-        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE": "100,200"]).ownerGroups == .allExcept([100, 200]))
-        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "300"]).ownerGroups == .only([300]))
+        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS_EXCLUDE": "100,200"]).ownerGroups == .allExcept([.id(100), .id(200)]))
+        #expect(try policy(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "300"]).ownerGroups == .only([.id(300)]))
         #expect(problem(processEnvironment: ["ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR": "10.0.0.0/8"])?.source == "ISTIO_OUTBOUND_IPV4_LOOPBACK_CIDR")
-        #expect(problem(processEnvironment: ["ISTIO_OUTBOUND_OWNER_GROUPS": "wheel"])?.problem.contains("numeric group ID") == true)
     }
 
     @Test(arguments: [
-        ("traffic.sidecar.istio.io/includeInboundPorts", "0", "\"0\" is not a port number"),
+        ("traffic.sidecar.istio.io/includeInboundPorts", "-1", "\"-1\" is not a port number between 0 and 65535"),
         ("traffic.sidecar.istio.io/includeInboundPorts", "*,80", "cannot be combined"),
         ("traffic.sidecar.istio.io/excludeInboundPorts", "*", "'*' is not allowed"),
         ("traffic.sidecar.istio.io/includeOutboundPorts", "+80", "is not a port number"),
         ("traffic.sidecar.istio.io/excludeOutboundPorts", "65536", "is not a port number"),
-        ("traffic.sidecar.istio.io/includeOutboundIPRanges", "10.0.0.0/8\r", "newline or control character"),
+        ("traffic.sidecar.istio.io/includeOutboundIPRanges", "10.0.0.0/8\u{1}", "is not a CIDR"),
+        ("traffic.sidecar.istio.io/excludeInboundPorts", "80\u{1}", "is not a port number"),
         ("traffic.sidecar.istio.io/excludeOutboundIPRanges", "10.0.0.0/8,", "entry 2 is empty"),
         ("traffic.sidecar.istio.io/excludeInterfaces", "a-very-long-interface-name", "is not an interface name"),
         ("traffic.sidecar.istio.io/excludeInterfaces", "+", "is not an interface name"),

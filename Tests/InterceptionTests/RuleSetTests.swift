@@ -58,10 +58,24 @@ import Testing
     }
 
     @Test func ownerGroupFilters() throws {
-        #expect(try rules { $0.ownerGroups = .only([10, 20]) }.mergedRules(.nat, .istioOutput)
+        #expect(try rules { $0.ownerGroups = .only([.id(10), .id(20)]) }.mergedRules(.nat, .istioOutput)
             .contains(Rule([.socketGID(10, negated: true), .socketGID(20, negated: true)], .returnFromChain)))
-        #expect(try rules { $0.ownerGroups = .allExcept([30]) }.mergedRules(.nat, .istioOutput)
+        #expect(try rules { $0.ownerGroups = .allExcept([.id(30)]) }.mergedRules(.nat, .istioOutput)
             .contains(Rule([.socketGID(30, negated: false)], .returnFromChain)))
+        let named = try rules { $0.ownerGroups = .only([.name("java"), .id(202)]) }
+        #expect(named.mergedRules(.nat, .istioOutput).contains(Rule([.socketGroupName("java", negated: true), .socketGID(202, negated: true)], .returnFromChain)))
+        #expect(named.unresolvedGroupName == "java")
+        #expect(try rules().unresolvedGroupName == nil)
+    }
+
+    @Test func transparentProxyHonoursTheLoopbackCIDR() throws {
+        let loopback = IPPrefix("127.0.0.0/8")!
+        let set = try rules { $0.mode = .tproxy; $0.hostIPv4LoopbackCIDR = loopback }
+        #expect(set.mergedRules(.mangle, .istioTransparentProxy)
+            == [Rule([.destinationAddress(loopback, negated: true), .transportProtocol(.tcp)], .transparentProxy(toPort: 15006, mark: 1337))])
+        let marks = set.mergedRules(.mangle, .output).filter { $0.action == .setPacketMark(1338) }
+        #expect(marks.count == 2 && marks.allSatisfy { $0.matches.first == .destinationAddress(loopback, negated: true) })
+        #expect(!set.operations.contains { $0.rule.matches.contains(.destinationAddress(IPPrefix("127.0.0.1/32")!, negated: true)) })
     }
 
     @Test func transparentProxyCapturesInboundInMangleAndNeedsItsRoute() throws {

@@ -81,24 +81,85 @@ import TestSupport
         }
     }
 
-    @Test func resumesTheTLSSessionAcrossConnections() throws {
-        let emulator = try KubeEmulator(keyType: .rsa2048)
+    /// One request over the connection, read to the end (a TLS 1.3 server sends its tickets after the
+    /// handshake, and the client keeps them when it closes).
+    func exchange(_ connection: TLSConnection, emulator: KubeEmulator) throws {
+        let request = "GET /api/v1/namespaces/default/pods/web HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(emulator.token)\r\n"
+            + "Connection: close\r\n\r\n"
+        try connection.write(Array(request.utf8))
+        var response: [UInt8] = []
+        while case let chunk = try connection.read(), !chunk.isEmpty { response += chunk }
+        #expect(String(decoding: response.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
+    }
+
+    @Test(arguments: [(EmulatorTLSVersions.tls12Only, 12), (.tls13Only, 13)])
+    func resumesTheTLSSessionAcrossConnections(versions: EmulatorTLSVersions, negotiated: Int) throws {
+        let emulator = try KubeEmulator(keyType: .rsa2048, tlsVersions: versions)
         defer { emulator.stop() }
+        try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "web"))
         let directory = try Paths.temporaryDirectory("session")
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = directory.appendingPathComponent("istio-cni-tls-session").path
         let config = try Kubeconfig.parse(Array(emulator.kubeconfig().utf8))
-        let first = try TLSConnection(config: config, sessionCachePath: cache, deadline: deadline())
-        #expect(!first.resumed)
+        do {
+            let first = try TLSConnection(config: config, sessionCachePath: cache, deadline: deadline())
+            #expect(!first.resumed)
+            #expect(first.protocolVersion == negotiated)
+            try exchange(first, emulator: emulator)
+        }
         let attributes = try FileManager.default.attributesOfItem(atPath: cache)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let second = try TLSConnection(config: config, sessionCachePath: cache, deadline: deadline())
-        #expect(second.resumed)
+        do {
+            let second = try TLSConnection(config: config, sessionCachePath: cache, deadline: deadline())
+            #expect(second.resumed)
+            #expect(second.protocolVersion == negotiated)
+            try exchange(second, emulator: emulator)
+        }
         // A session is only offered to the server (and CA) it came from.
-        let other = try KubeEmulator(keyType: .rsa2048)
+        let other = try KubeEmulator(keyType: .rsa2048, tlsVersions: versions)
         defer { other.stop() }
         let third = try TLSConnection(config: try Kubeconfig.parse(Array(other.kubeconfig().utf8)), sessionCachePath: cache, deadline: deadline())
         #expect(!third.resumed)
+    }
+
+    /// A TLS 1.3 server sends its tickets after the handshake; a read the deadline cut short must not
+    /// leave a half-processed ticket in the session file (the server would refuse it, and every later
+    /// plugin process with it).
+    @Test func aConnectionCutShortLeavesTheKeptSessionUsable() throws {
+        let emulator = try KubeEmulator(keyType: .rsa2048)
+        defer { emulator.stop() }
+        try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "web"))
+        let directory = try Paths.temporaryDirectory("session")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let client = KubernetesClient(config: try Kubeconfig.parse(Array(emulator.kubeconfig().utf8)),
+                                      sessionCachePath: directory.appendingPathComponent("istio-cni-tls-session").path)
+        let path = KubernetesClient.podPath(namespace: "default", name: "web")
+        _ = try client.get(path, deadline: deadline())
+        emulator.injectFault(.hang, count: 3)
+        for _ in 0..<3 {
+            #expect(throws: KubernetesError.self) { try client.get(path, deadline: MonotonicClock.now.adding(milliseconds: 250)) }
+        }
+        #expect(try Pod(json: try client.get(path, deadline: deadline())).name == "web")
+    }
+
+    @Test(arguments: [EmulatorTLSVersions.tls13Only, .tls12Only, .standard])
+    func talksToServersOfEveryAcceptedVersion(versions: EmulatorTLSVersions) throws {
+        let emulator = try KubeEmulator(keyType: .ecdsaP256, tlsVersions: versions)
+        defer { emulator.stop() }
+        try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "web"))
+        let json = try client(emulator).get(KubernetesClient.podPath(namespace: "default", name: "web"), deadline: deadline())
+        #expect(try Pod(json: json).name == "web")
+    }
+
+    @Test func aServerWithoutTLS12Or13IsNamedAsAVersionProblem() throws {
+        let emulator = try KubeEmulator(keyType: .ecdsaP256, tlsVersions: EmulatorTLSVersions(minimum: .tls11, maximum: .tls11))
+        defer { emulator.stop() }
+        #expect {
+            try client(emulator).get(KubernetesClient.podPath(namespace: "default", name: "web"), deadline: deadline())
+        } throws: { error in
+            (error as? KubernetesError)?.message.contains("protocol version") == true
+        }
+        #expect(emulator.requests.isEmpty)
     }
 
     @Test func lookupRetriesWithinItsBudget() throws {
@@ -128,3 +189,4 @@ import TestSupport
         }
     }
 }
+

@@ -27,8 +27,20 @@ import TestSupport
         #expect(pluginGETs(emulator).isEmpty, "the plugin did not ask the API server")
         #expect(try namespace.nftListing().contains("table inet istio-proxy-nat"))
         #expect(AgentProcess.eventually(within: 2) { agent.log.contains("plugin: ADD default/web (container c0ffee3): rules applied") })
+        let del = try installed.plugin("DEL", netns: namespace.path, pod: "web")
+        #expect(del.succeeded)
+        #expect(AgentProcess.eventually(within: 2) { agent.log.contains("plugin: DEL default/web (container c0ffee3): removed") })
+        // Istio's names, so existing dashboards work, and the latency histogram by command and outcome.
         let metrics = agent.http(agent.monitoringPort, "/metrics").1
+        #expect(metrics.contains("# TYPE istio_cni_plugin_requests_total counter"))
+        #expect(metrics.contains(#"istio_cni_plugin_requests_total{response_code="200"} 1"#))
+        #expect(metrics.contains(#"istio_cni_plugin_requests_total{response_code="204"} 2"#), "the two reports")
+        #expect(metrics.contains("# TYPE istio_cni_plugin_duration_seconds histogram"))
         #expect(metrics.contains(#"istio_cni_plugin_duration_seconds_count{command="ADD",outcome="rules applied"} 1"#))
+        #expect(metrics.contains(#"istio_cni_plugin_duration_seconds_count{command="DEL",outcome="rules removed"} 1"#))
+        #expect(metrics.contains(#"istio_cni_plugin_duration_seconds_bucket{command="ADD",outcome="rules applied",le="30.0"} 1"#))
+        #expect(metrics.contains("# TYPE istio_cni_installs_total counter") && metrics.contains(#"istio_cni_installs_total{result="SUCCESS"}"#))
+        #expect(metrics.contains("# TYPE istio_cni_install_ready gauge") && metrics.contains("istio_cni_install_ready 1"))
     }
 
     @Test func survivesCutWatchesAndRelistsAfterGone() throws {
@@ -55,15 +67,27 @@ import TestSupport
         #expect(pluginGETs(emulator).isEmpty)
     }
 
+    /// The runtime still creates the sandbox of a StatefulSet pod that was deleted and recreated under
+    /// the same name: neither the cache nor the API may hand it the successor's decision.
     @Test func aRecreatedPodWithAnotherUIDIsNotServedStale() throws {
         let (_, emulator, agent, installed) = try runningAgent()
         defer { agent.kill() }
-        try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "db-0"))
+        let created = try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "db-0"))
+        let current = try #require(created["metadata"]?["uid"]?.stringValue)
         let namespace = try TestNamespace("uid")
-        let result = try installed.plugin(netns: namespace.path, pod: "db-0", uid: "00000000-0000-4000-8000-000000000000")
-        #expect(result.succeeded, "\(result.stderr)")
+        let old = "00000000-0000-4000-8000-000000000000"
+        let result = try installed.plugin(netns: namespace.path, pod: "db-0", uid: old)
+        #expect(!result.succeeded)
+        let error = try #require(try? JSONParser.parse(result.stdout))
+        #expect(error["code"]?.int64Value == 11)
+        let message = error["msg"]?.stringValue ?? ""
+        #expect(message.contains(old) && message.contains(current) && message.contains("no rules written"), "\(message)")
         #expect(result.stderr.contains("asking the API server (node agent answered 404: the node agent has not seen pod default/db-0 with uid"))
         #expect(pluginGETs(emulator) == ["/api/v1/namespaces/default/pods/db-0"])
+        #expect(try Capture.holdsNoRules(namespace))
+
+        let same = try installed.plugin(netns: namespace.path, pod: "db-0", uid: current)
+        #expect(same.succeeded && same.stderr.contains("pod from the node agent's cache"), "\(same.stderr)")
     }
 
     @Test func onlyRootMayUseTheSocket() throws {

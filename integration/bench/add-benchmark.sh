@@ -7,8 +7,8 @@
 # and cache; nftables and iptables backends; REDIRECT and TPROXY) vs a pre-entered
 # iptables-restore --noflush and nft -f of the same rules, interleaved.
 # Usage: add-benchmark.sh [SAMPLES] (default 300). Needs root.
-# COMPARE_PLUGIN=/path/to/other/dist/istio-cni adds an interleaved cache variant run with that binary
-# (an A/B against an older build; it needs its istio-cni-libs beside it).
+# COMPARE_PLUGIN=/path/to/other/dist/istio-cni adds interleaved cache and API variants run with that
+# binary (an A/B against an older build; it needs its istio-cni-libs beside it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 samples=${1:-300}
@@ -39,13 +39,30 @@ cat > "$work/pods.json" <<'JSON'
   "spec": {"nodeName": "node-a", "containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
            "initContainers": [{"name": "istio-validation"}]}}]
 JSON
+# A pod excluding 10,000 CIDRs (non-adjacent /32s, so none merge) and 10,000 outbound ports (issue 14):
+# the nftables backend folds them into anonymous sets.
+awk 'BEGIN {
+    cidrs = ""; ports = ""
+    for (i = 0; i < 10000; i++) {
+        cidrs = cidrs (i ? "," : "") sprintf("198.%d.%d.%d/32", 18 + int(i / 32768), int(i / 128) % 256, 2 * (i % 128))
+        ports = ports (i ? "," : "") (20000 + i)
+    }
+    printf "{\"metadata\": {\"name\": \"web-long\", \"namespace\": \"default\", \"annotations\": {"
+    printf "\"sidecar.istio.io/status\": \"{}\", "
+    printf "\"traffic.sidecar.istio.io/excludeOutboundIPRanges\": \"%s\", ", cidrs
+    printf "\"traffic.sidecar.istio.io/excludeOutboundPorts\": \"%s\"}},", ports
+    printf " \"spec\": {\"nodeName\": \"node-a\", \"containers\": [{\"name\": \"app\"}, {\"name\": \"istio-proxy\", \"args\": [\"proxy\", \"sidecar\"]}]}}\n"
+}' > "$work/long-pod.json"
+sed -i '$ s/]$/,/' "$work/pods.json" && cat "$work/long-pod.json" >> "$work/pods.json" && echo "]" >> "$work/pods.json"
 .build/release/kube-emulator --state-dir "$work/emulator" --key-type "${KEY_TYPE:-rsa}" --preload "$work/pods.json" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulator/port" ] && break; sleep 0.1; done
 
 # Without an agent: the plugin reads the kubeconfig and asks the API.
-mkdir -p "$work/run-api"
+mkdir -p "$work/run-api" "$work/run-api-compare"
 cp "$work/emulator/kubeconfig" "$work/run-api/istio-cni-kubeconfig"
+# The other build keeps its TLS session in its own run dir (its session file format may differ).
+cp "$work/emulator/kubeconfig" "$work/run-api-compare/istio-cni-kubeconfig"
 
 # With the agent: it writes the plugin's kubeconfig, watches this node's pods and serves them.
 mkdir -p "$work/agent/net.d" "$work/agent/bin" "$work/agent/sa" "$work/run-agent"
@@ -68,12 +85,14 @@ config() {
 JSON
 }
 config "$work/run-api" > "$work/config-api.json"
+config "$work/run-api-compare" > "$work/config-api-compare.json"
 config "$work/run-agent" > "$work/config-agent.json"
 config "$work/run-agent" iptables > "$work/config-agent-iptables.json"
 
 echo "istio-cni ADD benchmark: $samples samples per variant, $(nproc) cores, kernel $(uname -r), emulator key ${KEY_TYPE:-rsa}"
 web="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web"
 tproxy="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-tproxy"
+long="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-long"
 cache="pod from the node agent's cache"
 "$work/addbench" -n "$samples" -p "$root/dist/istio-cni" \
     -T "iptables-restore --noflush|iptables-restore --noflush|$root/Tests/Fixtures/default-redirect.iptables" \
@@ -85,5 +104,7 @@ cache="pod from the node agent's cache"
     -P "plugin ADD, cache, iptables backend|$work/config-agent-iptables.json|$web|(iptables-nft nat, 20 rules, IPv4; $cache)" \
     -P "plugin ADD, cache, TPROXY|$work/config-agent.json|$tproxy|(nftables istio-proxy-mangle,istio-proxy-nat, " \
     -P "plugin ADD, cache, iptables backend, TPROXY|$work/config-agent-iptables.json|$tproxy|(iptables-nft mangle,nat, " \
-    ${COMPARE_PLUGIN:+-P "plugin ADD, cache, COMPARE_PLUGIN|$work/config-agent.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; $cache)|$COMPARE_PLUGIN"}
+    -P "plugin ADD, cache, 10,000 CIDRs + 10,000 ports excluded|$work/config-agent.json|$long|rules applied (nftables istio-proxy-nat, " \
+    ${COMPARE_PLUGIN:+-P "plugin ADD, cache, COMPARE_PLUGIN|$work/config-agent.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; $cache)|$COMPARE_PLUGIN"} \
+    ${COMPARE_PLUGIN:+-P "plugin ADD, API (TLS), COMPARE_PLUGIN|$work/config-api-compare.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; pod from the API server)|$COMPARE_PLUGIN"}
 echo "agent after the run: $(ps -o rss= -p "$agent_pid" | awk '{printf "%.1f MiB RSS", $1/1024}')"

@@ -47,7 +47,7 @@ struct InPlaceRepair: Sendable {
         do {
             switch try MeshSelection.decide(PodFacts(pod)) {
             case .skip(let reason): return .notIntercepted("\(reason)")
-            case .intercept(let policy): plan = RedirectPlan(policy)
+            case .intercept(let policy): plan = try rules.plan(for: policy)
             }
         } catch {
             throw Failure(description: "invalid interception setting \(error)")

@@ -23,12 +23,29 @@ public final class AgentMetrics: Sendable {
         ready.set(to: isReady ? 1.0 : 0.0)
     }
 
+    /// Label values a report may carry; anything else is counted as "other", so a local process cannot
+    /// grow the metric without bound.
+    static let pluginCommands: Set<String> = ["ADD", "DEL", "CHECK"]
+    static let pluginOutcomes: Set<String> = ["rules applied", "skipped", "failed", "done", "rules removed", "nothing to remove"]
+
     /// A plugin invocation's duration as the plugin measured it (from its report on the agent socket).
     func observePlugin(command: String, outcome: String, seconds: Double) {
+        guard seconds.isFinite, seconds >= 0 else { return }
         registry.makeValueHistogram(descriptor: MetricNameDescriptor(
             namespace: "istio", subsystem: "cni", metricName: "plugin_duration", unitName: "seconds",
-            helpText: "Duration of istio-cni plugin invocations, by command and outcome"),
-            labels: [("command", command), ("outcome", outcome)], buckets: addDurationBuckets).record(seconds)
+            helpText: "Duration of istio-cni plugin invocations (ADD, DEL, CHECK), by command and outcome, from the plugin's reports"),
+            labels: [("command", Self.pluginCommands.contains(command) ? command : "other"),
+                     ("outcome", Self.pluginOutcomes.contains(outcome) ? outcome : "other")],
+            buckets: addDurationBuckets).record(seconds)
+    }
+
+    /// One request of the plugin on the agent socket, by the status it was answered with (Istio's
+    /// counter of its plugin's requests to the node agent).
+    func countPluginRequest(status: Int) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "istio", subsystem: "cni", metricName: "plugin_requests", unitName: "total",
+            helpText: "The total number of CNI plugin requests handled by the node agent, by response code"),
+            labels: [("response_code", String(status))]).increment()
     }
 
     /// One repair action (`type` label, delete or repair) and its result (success, skip or fail).

@@ -48,3 +48,18 @@ public struct AgentRoute: Sendable {
         self.deferred = deferred
     }
 }
+
+extension AgentRoute {
+    /// The same route, telling `observe` the status of every answer it gives.
+    func observing(_ observe: @escaping @Sendable (Int) -> Void) -> AgentRoute {
+        AgentRoute(immediate: { request in
+            let answer = immediate(request)
+            if let answer { observe(answer.status) }
+            return answer
+        }, deferred: { request in
+            let answer = await deferred(request)
+            observe(answer.status)
+            return answer
+        })
+    }
+}

@@ -26,7 +26,8 @@ enum AgentRoutes {
     /// The run dir's socket — the plugin's pod lookups and its reports. A cached pod and a report are
     /// answered on the event loop; only a pod the cache has not seen yet waits, as a task.
     static func pluginSocket(cache: PodCache, relay: PluginReportRelay) -> AgentRoute {
-        AgentRoute(immediate: { request in
+        let metrics = relay.metrics
+        return AgentRoute(immediate: { request in
             if request.method == "GET", let (namespace, name) = podKey(request.path) {
                 if let pod = cache.cached(namespace: namespace, name: name, uid: request.query["uid"]) {
                     return AgentAnswer(status: 200, contentType: "application/json", body: pod)
@@ -50,7 +51,7 @@ enum AgentRoutes {
                 return AgentAnswer(status: 503, contentType: "application/json",
                                    body: Array(#"{"message":"the node agent's pod cache is not synced yet"}"#.utf8))
             }
-        })
+        }).observing { metrics.countPluginRequest(status: $0) }
     }
 
     private static func podKey(_ path: String) -> (String, String)? {

@@ -1,6 +1,7 @@
 import CNI
 import CSocketShim
 import Glibc
+import Interception
 import NFTables
 
 /// `install-cni validate`, for the `istio-validation` init container: proves the pod's redirection is
@@ -16,7 +17,8 @@ public struct ValidationProbe: Sendable {
         public var inboundPort: UInt16 = 15006
         public var probePort: UInt16 = 15002
         public var timeoutSeconds = 5
-        /// nil: probe IPv6 too when the pod has a global IPv6 address.
+        /// nil: probe IPv6 too when the pod gets IPv6 interception (Istio's rule: an IPv6-only pod, or
+        /// ISTIO_DUAL_STACK in this container's environment and any IPv6 address).
         public var ipv6: Bool?
         public var terminationMessagePath = "/dev/termination-log"
 
@@ -60,7 +62,7 @@ public struct ValidationProbe: Sendable {
             if result < 0 { return .unusable("cannot become uid \(options.proxyUID) gid \(options.proxyGID): \(String(cString: strerror(-result)))") }
         }
         var families = [Family(version: 4, listenAddress: "127.0.0.1", probeAddress: "127.0.0.6")]
-        if options.ipv6 ?? Self.podHasGlobalIPv6() { families.append(Family(version: 6, listenAddress: "::1", probeAddress: "::6")) }
+        if options.ipv6 ?? Self.podGetsIPv6Interception() { families.append(Family(version: 6, listenAddress: "::1", probeAddress: "::6")) }
 
         var listeners: [Int32] = []
         defer { listeners.forEach { csock_close($0) } }
@@ -133,11 +135,11 @@ public struct ValidationProbe: Sendable {
         close(fd)
     }
 
-    private static func podHasGlobalIPv6() -> Bool {
-        NamespaceAddresses.read(procNetDirectory: "/proc/self/net").contains { address in
-            guard case .v6(let bytes) = address else { return false }
-            return !(bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80)
-        }
+    private static func podGetsIPv6Interception() -> Bool {
+        let addresses = NamespaceAddresses.read(procNetDirectory: "/proc/self/net").filter { !$0.isLinkLocal }
+        guard addresses.contains(where: { !$0.isIPv4 }) else { return false }
+        let dualStack = getenv(ProxyEnvironment.dualStack).flatMap { parseGoBool(String(cString: $0)) } ?? false
+        return dualStack || !addresses.contains(where: \.isIPv4)
     }
 
     private static func now() -> Double {
