@@ -53,9 +53,10 @@ let package = Package(
             name: "PluginCore",
             dependencies: ["CNI", "Interception", "NFTables", "IPTables", "Kubernetes", "JSON"]
         ),
+        .target(name: "CHeapTuning"),
         .executableTarget(
             name: "istio-cni",
-            dependencies: ["PluginCore"],
+            dependencies: ["PluginCore", "CHeapTuning"],
             linkerSettings: [.unsafeFlags([
                 "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs",
                 // Start-up cost is paid per pod (measured in docs/benchmarks.md): link libstdc++ and

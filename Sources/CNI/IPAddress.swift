@@ -5,7 +5,11 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     case v6([UInt8])
 
     public init?(_ text: String) {
-        if text.contains(":") {
+        self.init(Substring(text))
+    }
+
+    public init?(_ text: Substring) {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             guard let bytes = Self.parseIPv6(Substring(text)) else { return nil }
             self = .v6(bytes)
         } else {
@@ -50,15 +54,32 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func parseIPv4(_ text: Substring) -> [UInt8]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
+        parseIPv4(utf8: text.utf8)
+    }
+
+    /// Four decimal parts of at most three digits, each at most 255, no leading zeros (netip's rules).
+    static func parseIPv4<Bytes: Collection<UInt8>>(utf8 text: Bytes) -> [UInt8]? {
         var bytes: [UInt8] = []
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            if part.count > 1, part.first == "0" { return nil }
-            guard let value = UInt8(part) else { return nil }
-            bytes.append(value)
+        bytes.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        for byte in text {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, bytes.count < 3 else { return nil }
+                bytes.append(UInt8(value))
+                value = 0
+                digits = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                if digits == 1, value == 0 { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, value <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
+        guard digits > 0, bytes.count == 3 else { return nil }
+        bytes.append(UInt8(value))
         return bytes
     }
 
@@ -140,11 +161,29 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     public let length: Int
 
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let address = IPAddress(String(parts[0])),
-              !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-              !(parts[1].count > 1 && parts[1].first == "0"),
-              let length = Int(parts[1]), length <= address.bitLength else { return nil }
+        self.init(utf8: Array(text.utf8)[...])
+    }
+
+    /// From UTF-8 bytes (an entry of a long annotation list, parsed without making a String first).
+    public init?(utf8 bytes: ArraySlice<UInt8>) {
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let addressBytes = bytes[..<slash]
+        let address: IPAddress?
+        if addressBytes.contains(UInt8(ascii: ":")) {
+            address = IPAddress(String(decoding: addressBytes, as: UTF8.self))
+        } else {
+            address = IPAddress.parseIPv4(utf8: addressBytes).map(IPAddress.v4)
+        }
+        guard let address else { return nil }
+        // 1 to 3 digits, no leading zero, at most the address's bit length.
+        var length = 0
+        var digits = 0
+        for byte in bytes[(slash + 1)...] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3, !(digits == 1 && length == 0) else { return nil }
+            length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0, length <= address.bitLength else { return nil }
         self.address = address
         self.length = length
     }
@@ -158,7 +197,19 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 
     /// The prefix with host bits cleared.
     public var network: IPPrefix {
-        IPPrefix(address: address.isIPv4 ? .v4(maskedBytes) : .v6(maskedBytes), length: length)
+        if hasNoHostBits { return self }
+        return IPPrefix(address: address.isIPv4 ? .v4(maskedBytes) : .v6(maskedBytes), length: length)
+    }
+
+    /// Whether every bit after the prefix length is zero (the usual case; checked without allocating).
+    private var hasNoHostBits: Bool {
+        let bytes = address.bytes
+        for index in bytes.indices {
+            let kept = max(0, min(8, length - index * 8))
+            let hostMask: UInt8 = kept >= 8 ? 0 : 0xFF >> kept
+            if bytes[index] & hostMask != 0 { return false }
+        }
+        return true
     }
 
     public var maskBytes: [UInt8] {

@@ -4,12 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdint.h>
+#include <time.h>
 #include "session_cache.h"
 
 // The format of the serialised session is the TLS library's own; a new library means a new magic, so a
 // file an earlier build left behind is ignored rather than misread.
 static const char magic[8] = "ICNIWSL1";
-enum { header_length = sizeof magic + 32, maximum_file = header_length + SESSION_CACHE_MAXIMUM };
+// magic | identity digest | when it was stored (8 bytes, seconds since the epoch) | the session
+enum { header_length = sizeof magic + 32 + 8, maximum_file = header_length + SESSION_CACHE_MAXIMUM };
 
 // The identity only keeps a session from being offered to a differently configured server; it guards
 // no secret (resuming still needs the session's master secret), so a fast non-cryptographic digest
@@ -27,7 +29,8 @@ void session_identity(const char *host, const char *port, const char *server_nam
     memcpy(identity, lanes, 32);
 }
 
-int session_cache_load(const char *path, const unsigned char identity[32], unsigned char *session, size_t capacity, size_t *length) {
+int session_cache_load(const char *path, const unsigned char identity[32], unsigned char *session, size_t capacity, size_t *length,
+                       long long *stored_at) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return -1;
     unsigned char buffer[maximum_file + 1];
@@ -40,6 +43,9 @@ int session_cache_load(const char *path, const unsigned char identity[32], unsig
     if (content > capacity) return -1;
     memcpy(session, buffer + header_length, content);
     *length = content;
+    int64_t when;
+    memcpy(&when, buffer + sizeof magic + 32, sizeof when);
+    *stored_at = when;
     return 0;
 }
 
@@ -48,6 +54,8 @@ void session_cache_store(const char *path, const unsigned char identity[32], con
     unsigned char buffer[maximum_file];
     memcpy(buffer, magic, sizeof magic);
     memcpy(buffer + sizeof magic, identity, 32);
+    int64_t now = (int64_t)time(NULL);
+    memcpy(buffer + sizeof magic + 32, &now, sizeof now);
     memcpy(buffer + header_length, session, length);
     char temporary[4096];
     if (snprintf(temporary, sizeof temporary, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof temporary) return;

@@ -14,8 +14,9 @@ void session_identity(const char *host, const char *port, const char *server_nam
                       const unsigned char *ca, size_t ca_length, unsigned char identity[32]);
 
 /// Reads the session kept for `identity` from `path` into `session` (at most `capacity` bytes);
-/// returns 0 and sets `length` when there is one.
-int session_cache_load(const char *path, const unsigned char identity[32], unsigned char *session, size_t capacity, size_t *length);
+/// returns 0 and sets `length` and `stored_at` (seconds since the epoch) when there is one.
+int session_cache_load(const char *path, const unsigned char identity[32], unsigned char *session, size_t capacity, size_t *length,
+                       long long *stored_at);
 
 /// Replaces the kept session; failures are ignored (the cache is an optimisation only).
 void session_cache_store(const char *path, const unsigned char identity[32], const unsigned char *session, size_t length);

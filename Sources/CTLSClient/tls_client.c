@@ -34,11 +34,13 @@ typedef struct {
     // The session as offered, serialised, to tell a renewed ticket from the one we already keep.
     unsigned char *offered;
     int offered_length;
+    long long offered_stored_at;
     WOLFSSL_CTX *context;
     WOLFSSL *ssl;
 } tls_connection;
 
 #define MAX_CONNECTIONS 16
+enum { SESSION_REFRESH_SECONDS = 3600 };
 static tls_connection *connections[MAX_CONNECTIONS];
 static pthread_mutex_t connections_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -188,12 +190,14 @@ static int error_code(tls_connection *c, int result) {
     return wolfSSL_get_error(c->ssl, result);
 }
 
-/// Keeps the connection's session for the next process when it is resumable and not the one offered:
-/// TLS 1.2 carries its ticket in the handshake, TLS 1.3 sends tickets after it, so this runs at close,
-/// and only for a connection whose reads and writes all succeeded (a read cut short by the deadline
-/// can leave a half-processed ticket that the server then refuses).
+/// Keeps the connection's session for the next process after a full handshake (TLS 1.2 carries its
+/// ticket in the handshake, TLS 1.3 sends tickets after it, so this runs at close), and only for a
+/// connection whose reads and writes all succeeded: a read cut short by the deadline can leave a
+/// half-processed ticket that the server then refuses. A resumed session is kept as it is (servers
+/// accept a ticket more than once outside 0-RTT) until it is an hour old, so most ADDs write nothing.
 static void keep_session(tls_connection *c) {
     if (!c->session_path || !c->ssl || c->failed) return;
+    if (c->resumed && (long long)time(NULL) - c->offered_stored_at < SESSION_REFRESH_SECONDS) return;
     WOLFSSL_SESSION *session = wolfSSL_get1_session(c->ssl);
     if (!session) return;
     if (wolfSSL_SESSION_is_resumable(session)) {
@@ -238,7 +242,7 @@ static tls_connection *lookup(int handle) {
 static void offer_session(tls_connection *c) {
     unsigned char bytes[SESSION_CACHE_MAXIMUM];
     size_t length = 0;
-    if (session_cache_load(c->session_path, c->identity, bytes, sizeof bytes, &length) != 0) return;
+    if (session_cache_load(c->session_path, c->identity, bytes, sizeof bytes, &length, &c->offered_stored_at) != 0) return;
     const unsigned char *cursor = bytes;
     WOLFSSL_SESSION *session = wolfSSL_d2i_SSL_SESSION(NULL, &cursor, (long)length);
     if (!session) return;
@@ -293,7 +297,6 @@ int tlsc_open(const char *host, const char *port, const char *server_name,
     // and P-384 stay offered for servers (FIPS builds) that do not.
     int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
     wolfSSL_set_groups(c->ssl, groups, 3);
-    wolfSSL_UseKeyShare(c->ssl, WOLFSSL_ECC_X25519);
     wolfSSL_UseSessionTicket(c->ssl);
     if (server_name) {
         wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, server_name, (unsigned short)strlen(server_name));

@@ -98,10 +98,10 @@ enum PolicyBuilder {
             if let id = AnnotationList.decimal(item, maximum: UInt32.max - 1) {
                 groups.append(.id(id))
             } else if isGroupName(item) {
-                groups.append(.name(item))
+                groups.append(.name(AnnotationList.text(item)))
             } else {
                 throw InterceptionError(source: source, value: value,
-                                        problem: "\"\(item)\" is neither a group ID nor a group name (letters, digits, '_', '.', '-', not starting with '-')")
+                                        problem: "\"\(AnnotationList.text(item))\" is neither a group ID nor a group name (letters, digits, '_', '.', '-', not starting with '-')")
             }
         }
         return groups
@@ -109,14 +109,13 @@ enum PolicyBuilder {
 
     /// The portable user and group name set (POSIX), plus a trailing '$' (Samba machine accounts);
     /// nothing that could be taken for an option or break a rule's text.
-    private static func isGroupName(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard !bytes.isEmpty, bytes.count <= 256, bytes[0] != UInt8(ascii: "-") else { return false }
-        return bytes.enumerated().allSatisfy { index, byte in
-            switch byte {
+    private static func isGroupName(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first, bytes.count <= 256, first != UInt8(ascii: "-") else { return false }
+        return bytes.indices.allSatisfy { index in
+            switch bytes[index] {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"): true
-            case UInt8(ascii: "$"): index == bytes.count - 1
+            case UInt8(ascii: "$"): index == bytes.index(before: bytes.endIndex)
             default: false
             }
         }

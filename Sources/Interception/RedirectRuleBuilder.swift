@@ -45,10 +45,9 @@ public struct RedirectPlan: Equatable, Sendable {
         }
 
         set.append(.nat, .output, [], .jump(.istioOutput))
-        for port in policy.outboundPortsExclude {
-            set.append(.nat, .istioOutput, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
-            set.append(.nat, .istioOutput, [.transportProtocol(.udp), .destinationPort(port, negated: false)], .returnFromChain)
-        }
+        set.appendEach(.nat, .istioOutput, .ports(policy.outboundPortsExclude), [
+            Self.portTemplate(.tcp, .returnFromChain), Self.portTemplate(.udp, .returnFromChain),
+        ])
         set.appendVersioned(.nat, .istioOutput, .returnFromChain, { [.outputInterface("lo"), .sourceAddress($0, negated: false)] },
                         v4: Self.inboundPassthroughSourceV4, v6: Self.inboundPassthroughSourceV6)
 
@@ -86,18 +85,24 @@ public struct RedirectPlan: Equatable, Sendable {
         if dns { Self.appendDNSCapture(to: &set, policy: policy) }
 
         set.appendVersioned(.nat, .istioOutput, .returnFromChain, { [.destinationAddress($0, negated: false)] }, v4: loopbackV4, v6: Self.loopbackV6)
-        for prefix in policy.outboundIPRangesExclude where prefix.isIPv4 {
-            set.append(.nat, .istioOutput, [.destinationAddress(prefix, negated: false)], .returnFromChain)
+        for isIPv4 in [true, false] {
+            set.appendEach(.nat, .istioOutput, .addresses(policy.outboundIPRangesExclude.filter { $0.isIPv4 == isIPv4 }),
+                           [Self.addressTemplate(.returnFromChain)])
         }
-        for prefix in policy.outboundIPRangesExclude where !prefix.isIPv4 {
-            set.append(.nat, .istioOutput, [.destinationAddress(prefix, negated: false)], .returnFromChain)
-        }
-        for port in policy.outboundPortsInclude {
-            set.append(.nat, .istioOutput, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .jump(.istioRedirect))
-        }
+        set.appendEach(.nat, .istioOutput, .ports(policy.outboundPortsInclude), [Self.portTemplate(.tcp, .jump(.istioRedirect))])
         Self.appendOutboundInclusions(to: &set, policy: policy)
         if tproxy { Self.appendTransparentProxyMarks(to: &set, policy: policy) }
         return set
+    }
+
+    /// `-p PROTO --dport VALUE` and the action, for one value of a port list.
+    static func portTemplate(_ proto: TransportProtocol, _ action: Action) -> RuleTemplate {
+        RuleTemplate([.transportProtocol(proto), .destinationPort(0, negated: false)], slot: 1, action)
+    }
+
+    /// `-d VALUE` and the action, for one value of a CIDR list.
+    static func addressTemplate(_ action: Action) -> RuleTemplate {
+        RuleTemplate([.destinationAddress(inboundPassthroughSourceV4, negated: false)], slot: 0, action)
     }
 
     private static func ownerMatch(_ group: OwnerGroup, negated: Bool) -> Match {
@@ -113,15 +118,11 @@ public struct RedirectPlan: Equatable, Sendable {
             break
         case .all:
             set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
-            for port in policy.inboundPortsExclude {
-                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
-            }
+            set.appendEach(.nat, .istioInbound, .ports(policy.inboundPortsExclude), [portTemplate(.tcp, .returnFromChain)])
             set.append(.nat, .istioInbound, [.transportProtocol(.tcp)], .jump(.istioInRedirect))
         case .ports(let ports):
             set.append(.nat, .prerouting, [.transportProtocol(.tcp)], .jump(.istioInbound))
-            for port in ports {
-                set.append(.nat, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .jump(.istioInRedirect))
-            }
+            set.appendEach(.nat, .istioInbound, .ports(ports), [portTemplate(.tcp, .jump(.istioInRedirect))])
         }
     }
 
@@ -153,7 +154,14 @@ public struct RedirectPlan: Equatable, Sendable {
             }
         case .ranges(let prefixes):
             for isIPv4 in [true, false] {
-                for prefix in prefixes where prefix.isIPv4 == isIPv4 {
+                let family = prefixes.filter { $0.isIPv4 == isIPv4 }
+                // Without reroute interfaces the list is one entry; with them Istio interleaves the
+                // PREROUTING inserts with these appends, and the restore text keeps that order.
+                guard !policy.rerouteInterfaces.isEmpty else {
+                    set.appendEach(.nat, .istioOutput, .addresses(family), [addressTemplate(.jump(.istioRedirect))])
+                    continue
+                }
+                for prefix in family {
                     for interface in policy.rerouteInterfaces {
                         set.insert(.nat, .prerouting, at: 1, [.inputInterface(interface), .destinationAddress(prefix, negated: false)], .jump(.istioRedirect))
                     }

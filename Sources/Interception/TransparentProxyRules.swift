@@ -20,17 +20,14 @@ extension RedirectPlan {
         let established = Match.conntrackState([.related, .established])
         switch policy.inboundPortsInclude {
         case .all:
-            for port in policy.inboundPortsExclude {
-                set.append(.mangle, .istioInbound, [.transportProtocol(.tcp), .destinationPort(port, negated: false)], .returnFromChain)
-            }
+            set.appendEach(.mangle, .istioInbound, .ports(policy.inboundPortsExclude), [portTemplate(.tcp, .returnFromChain)])
             set.append(.mangle, .istioInbound, [.transportProtocol(.tcp), established], .jump(.istioDivert))
             set.append(.mangle, .istioInbound, [.transportProtocol(.tcp)], .jump(.istioTransparentProxy))
         case .ports(let ports):
-            for port in ports {
-                let onPort: [Match] = [.transportProtocol(.tcp), .destinationPort(port, negated: false)]
-                set.append(.mangle, .istioInbound, onPort + [established], .jump(.istioDivert))
-                set.append(.mangle, .istioInbound, onPort, .jump(.istioTransparentProxy))
-            }
+            let onPort: [Match] = [.transportProtocol(.tcp), .destinationPort(0, negated: false)]
+            set.appendEach(.mangle, .istioInbound, .ports(ports), [
+                RuleTemplate(onPort + [established], slot: 1, .jump(.istioDivert)), RuleTemplate(onPort, slot: 1, .jump(.istioTransparentProxy)),
+            ])
         }
         set.transparentProxyRoute = TransparentProxyRoute(mark: mark, table: policy.transparentProxyRouteTable)
     }

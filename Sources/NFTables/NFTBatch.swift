@@ -127,26 +127,31 @@ final class NFTBatch {
         defer { nftnl_set_free(set) }
         nftnl_set_set_u32(set, attribute(NFTNL_SET_FLAGS), encoding.flags)
         nftnl_set_set_u32(set, attribute(NFTNL_SET_KEY_TYPE), encoding.keyType)
-        nftnl_set_set_u32(set, attribute(NFTNL_SET_KEY_LEN), encoding.keyLength)
-        nftnl_set_set_u32(set, attribute(NFTNL_SET_DESC_SIZE), UInt32(encoding.elements.count))
-        let setHeader = header(NFT_MSG_NEWSET, flags(NLM_F_CREATE), describing: .set(of: description, elements: encoding.elements.count))
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_KEY_LEN), UInt32(encoding.keyLength))
+        nftnl_set_set_u32(set, attribute(NFTNL_SET_DESC_SIZE), UInt32(encoding.count))
+        let setHeader = header(NFT_MSG_NEWSET, flags(NLM_F_CREATE), describing: .set(of: description, elements: encoding.count))
         nftnl_set_nlmsg_build_payload(setHeader, set)
         advance()
+        // nft's element userdata for an open interval: NFTNL_UDATA_SET_ELEM_FLAGS (1), 4 bytes,
+        // NFTNL_SET_ELEM_F_INTERVAL_OPEN (1).
+        let openUserdata: [UInt8] = [1, 4] + withUnsafeBytes(of: UInt32(1)) { Array($0) }
         var start = 0
-        while start < encoding.elements.count {
-            let end = min(start + Self.elementsPerMessage, encoding.elements.count)
+        while start < encoding.count {
+            let end = min(start + Self.elementsPerMessage, encoding.count)
             let chunk = Self.makeSet(table: table, id: id)
             defer { nftnl_set_free(chunk) }
-            for element in encoding.elements[start..<end] {
-                let item = nftnl_set_elem_alloc()!
-                element.key.withUnsafeBytes { _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_KEY), $0.baseAddress, UInt32($0.count)) }
-                if element.intervalEnd { nftnl_set_elem_set_u32(item, attribute(NFTNL_SET_ELEM_FLAGS), UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue)) }
-                if element.openInterval {
-                    // nft's element userdata: NFTNL_UDATA_SET_ELEM_FLAGS (1), 4 bytes, NFTNL_SET_ELEM_F_INTERVAL_OPEN (1).
-                    let userdata: [UInt8] = [1, 4] + withUnsafeBytes(of: UInt32(1)) { Array($0) }
-                    userdata.withUnsafeBytes { _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_USERDATA), $0.baseAddress, UInt32($0.count)) }
+            encoding.keys.withUnsafeBytes { keys in
+                for index in start..<end {
+                    let item = nftnl_set_elem_alloc()!
+                    _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_KEY), keys.baseAddress! + index * encoding.keyLength, UInt32(encoding.keyLength))
+                    if encoding.intervalEnds[index] {
+                        nftnl_set_elem_set_u32(item, attribute(NFTNL_SET_ELEM_FLAGS), UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue))
+                    }
+                    if encoding.openIntervals[index] {
+                        openUserdata.withUnsafeBytes { _ = nftnl_set_elem_set(item, attribute(NFTNL_SET_ELEM_USERDATA), $0.baseAddress, UInt32($0.count)) }
+                    }
+                    nftnl_set_elem_add(chunk, item)
                 }
-                nftnl_set_elem_add(chunk, item)
             }
             let elementsHeader = header(NFT_MSG_NEWSETELEM, flags(NLM_F_CREATE), describing: .set(of: description, elements: end - start))
             nftnl_set_elems_nlmsg_build_payload(elementsHeader, chunk)

@@ -9,22 +9,30 @@ extension RuleSet {
     /// INVALID_DROP's rule matches invalid TCP only, as Istio's native nftables rules do (`meta l4proto
     /// tcp ct state invalid jump istio-drop`); Istio's iptables rules, which the IR follows, match
     /// every protocol.
-    /// Long lists of neighbouring rules that differ in one port or address are then folded into set
-    /// lookups (`NFTRuleFolding`).
+    ///
+    /// A long list's rules become set lookups (`NFTRuleFolding`).
     func nftRules(_ table: RuleTable, _ chain: Chain) -> [NFTRule] {
-        NFTRuleFolding.fold(expandedRules(table, chain))
+        nftRules(of: entries.filter { $0.table == table && $0.chain == chain })
     }
 
-    private func expandedRules(_ table: RuleTable, _ chain: Chain) -> [Rule] {
-        mergedRules(table, chain).flatMap { rule -> [Rule] in
-            if rule.action == .jump(.istioDrop), rule.matches == [.conntrackState([.invalid])] {
-                return [Rule([.transportProtocol(.tcp)] + rule.matches, rule.action)]
+    /// The same for one chain's entries (from `entriesByChain`).
+    func nftRules(of chainEntries: [Entry]) -> [NFTRule] {
+        var rules: [NFTRule] = []
+        for content in mergedContent(of: chainEntries) {
+            switch content {
+            case .repeated(let repeated):
+                rules += NFTRuleFolding.rules(for: repeated)
+            case .rule(let rule):
+                if rule.action == .jump(.istioDrop), rule.matches == [.conntrackState([.invalid])] {
+                    rules.append(NFTRule(Rule([.transportProtocol(.tcp)] + rule.matches, rule.action)))
+                    continue
+                }
+                rules.append(NFTRule(rule))
+                if case .transparentProxy = rule.action { rules.append(NFTRule(Rule(rule.matches, .drop))) }
             }
-            guard case .transparentProxy = rule.action else { return [rule] }
-            return [rule, Rule(rule.matches, .drop)]
         }
+        return rules
     }
-
 }
 
 /// Our tables as the nftables backend writes them, each chain's rules computed once (folding a long
@@ -41,8 +49,11 @@ struct NFTTables {
     let gatesHooksToIPv4: Bool
 
     init(_ rules: RuleSet) {
+        let byChain = rules.entriesByChain()
         tables = rules.tables.map { table in
-            Table(table: table, chains: rules.chains(in: table).map { ($0, rules.nftRules(table, $0)) })
+            Table(table: table, chains: rules.chains(in: table).map { chain in
+                (chain, rules.nftRules(of: byChain[TableChain(table: table, chain: chain)] ?? []))
+            })
         }
         gatesHooksToIPv4 = !rules.ipv6Enabled
     }

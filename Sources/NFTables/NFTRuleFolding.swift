@@ -17,7 +17,7 @@ struct NFTRule: Equatable {
 /// The values a folded rule looks up, and which match of the rule they replace.
 struct FoldedSet: Equatable {
     enum Elements: Equatable {
-        /// Destination ports, ascending, each once.
+        /// Destination ports, in any order, repeats allowed (they are merged into ranges when encoded).
         case ports([UInt16])
         /// Destination prefixes of one family, in the order given (merged into intervals when encoded).
         case addresses(AddressFamily, [IPPrefix])
@@ -25,6 +25,21 @@ struct FoldedSet: Equatable {
 
     let matchIndex: Int
     let elements: Elements
+
+    /// The ports as ranges of consecutive ports, ascending (the set is an interval set: the kernel's
+    /// bitmap set for 2-byte keys checks every insert against every element, which for 10,000 ports
+    /// makes one commit take about a second).
+    static func portRanges(_ ports: [UInt16]) -> [ClosedRange<UInt16>] {
+        var ranges: [ClosedRange<UInt16>] = []
+        for port in ports.sorted() {
+            if let last = ranges.last, last.upperBound < UInt16.max, port <= last.upperBound + 1 {
+                ranges[ranges.count - 1] = last.lowerBound...max(last.upperBound, port)
+            } else if ranges.last?.contains(port) != true {
+                ranges.append(port...port)
+            }
+        }
+        return ranges
+    }
 
     var count: Int {
         switch elements {
@@ -35,112 +50,25 @@ struct FoldedSet: Equatable {
 }
 
 /// Istio writes one rule per excluded port or CIDR; a pod excluding thousands would make every packet
-/// walk thousands of rules, and every ADD encode them. Rules next to each other that end in the same
-/// verdict can be reordered freely (a packet matching any of them gets that verdict), so among such
-/// neighbours those that differ only in one destination port or address become one set lookup. Short
-/// lists stay one rule per entry, exactly as Istio's native nftables rules list them.
+/// walk thousands of rules, and every ADD encode them. A list's rules (`RepeatedRules`) never match
+/// the same packet for two values, so each template can be written once with a set of all values and
+/// every packet still meets the same rule first. Short lists stay one rule per entry, exactly as
+/// Istio's native nftables rules list them.
 enum NFTRuleFolding {
-    /// Lists longer than this are folded.
+    /// Lists longer than this become set lookups.
     static let largestUnfoldedList = 16
 
-    static func fold(_ rules: [Rule]) -> [NFTRule] {
-        guard rules.count > largestUnfoldedList else { return rules.map { NFTRule($0) } }
-        var folded: [NFTRule] = []
-        folded.reserveCapacity(rules.count)
-        var start = 0
-        while start < rules.count {
-            var end = start + 1
-            if isPlainVerdict(rules[start].action) {
-                while end < rules.count, rules[end].action == rules[start].action { end += 1 }
-            }
-            folded += foldRun(rules[start..<end])
-            start = end
+    static func rules(for repeated: RepeatedRules) -> [NFTRule] {
+        guard repeated.values.count > largestUnfoldedList else { return repeated.expanded.map { NFTRule($0) } }
+        let elements: FoldedSet.Elements
+        switch repeated.values {
+        case .ports(let ports):
+            elements = .ports(ports)
+        case .addresses(let prefixes):
+            elements = .addresses(prefixes.first?.isIPv4 == false ? .ipv6 : .ipv4, prefixes.map(\.network))
         }
-        return folded
-    }
-
-    /// Actions that only decide the packet's fate, with no side effect that order could change.
-    private static func isPlainVerdict(_ action: Action) -> Bool {
-        switch action {
-        case .returnFromChain, .jump, .drop, .accept: true
-        default: false
+        return repeated.templates.map { template in
+            NFTRule(template.instance(repeated.values, at: 0), set: FoldedSet(matchIndex: template.slot, elements: elements))
         }
-    }
-
-    private struct Group {
-        let shape: [Match]
-        let matchIndex: Int
-        var members: [Int] = []
-    }
-
-    /// One run of rules with the same verdict: groups of one shape longer than the limit become one rule
-    /// at the place of their first member; everything else stays where it was.
-    private static func foldRun(_ run: ArraySlice<Rule>) -> [NFTRule] {
-        guard run.count > largestUnfoldedList else { return run.map { NFTRule($0) } }
-        var groups: [Group] = []
-        var groupOf: [Int: Int] = [:]
-        for index in run.indices {
-            guard let (shape, matchIndex) = shape(of: run[index]) else { continue }
-            let group: Int
-            if let existing = groups.lastIndex(where: { $0.matchIndex == matchIndex && $0.shape == shape }) {
-                group = existing
-            } else {
-                groups.append(Group(shape: shape, matchIndex: matchIndex))
-                group = groups.count - 1
-            }
-            groups[group].members.append(index)
-            groupOf[index] = group
-        }
-        var result: [NFTRule] = []
-        for index in run.indices {
-            guard let group = groupOf[index], groups[group].members.count > largestUnfoldedList else {
-                result.append(NFTRule(run[index]))
-                continue
-            }
-            guard groups[group].members.first == index else { continue }
-            let members = groups[group].members.map { run[$0] }
-            result.append(NFTRule(run[index], set: FoldedSet(matchIndex: groups[group].matchIndex,
-                                                             elements: elements(members, at: groups[group].matchIndex))))
-        }
-        return result
-    }
-
-    /// The rule with its one foldable match blanked, and where that match is; nil when the rule has no
-    /// such match or more than one.
-    private static func shape(of rule: Rule) -> ([Match], Int)? {
-        var found: Int?
-        var shape = rule.matches
-        for (index, match) in rule.matches.enumerated() {
-            let blank: Match
-            switch match {
-            case .destinationPort(_, negated: false):
-                blank = .destinationPort(0, negated: false)
-            case .destinationAddress(let prefix, negated: false):
-                blank = .destinationAddress(IPPrefix(address: prefix.isIPv4 ? .v4([0, 0, 0, 0]) : .v6([UInt8](repeating: 0, count: 16)), length: 0),
-                                            negated: false)
-            default:
-                continue
-            }
-            guard found == nil else { return nil }
-            found = index
-            shape[index] = blank
-        }
-        return found.map { (shape, $0) }
-    }
-
-    private static func elements(_ members: [Rule], at index: Int) -> FoldedSet.Elements {
-        if case .destinationAddress(let first, _) = members[0].matches[index] {
-            let prefixes = members.compactMap { rule -> IPPrefix? in
-                if case .destinationAddress(let prefix, _) = rule.matches[index] { return prefix.network }
-                return nil
-            }
-            return .addresses(first.isIPv4 ? .ipv4 : .ipv6, prefixes)
-        }
-        var seen = Set<UInt16>()
-        let ports = members.compactMap { rule -> UInt16? in
-            if case .destinationPort(let port, _) = rule.matches[index] { return port }
-            return nil
-        }.filter { seen.insert($0).inserted }
-        return .ports(ports.sorted())
     }
 }

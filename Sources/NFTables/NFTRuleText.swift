@@ -84,7 +84,8 @@ public enum NFTRuleText {
     private static func setText(_ elements: FoldedSet.Elements, proto: String, limit: Int?) -> String {
         let (head, items): (String, [String])
         switch elements {
-        case .ports(let ports): (head, items) = ("\(proto) dport", ports.map(String.init))
+        case .ports(let ports):
+            (head, items) = ("\(proto) dport", FoldedSet.portRanges(ports).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" })
         case .addresses(let family, let prefixes): (head, items) = (family == .ipv4 ? "ip daddr" : "ip6 daddr", prefixes.map(\.description))
         }
         var shown = items

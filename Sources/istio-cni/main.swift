@@ -1,3 +1,4 @@
+import CHeapTuning
 import CNI
 import Glibc
 import Kubernetes
@@ -8,6 +9,9 @@ import PluginCore
 // error document.
 
 let startedAt = MonotonicClock.now
+// A pod with long exclusion lists builds (and drops) arrays of megabytes; from the heap their pages
+// are faulted in once instead of once per array.
+heap_keep_large_blocks()
 let pluginVersion = "0.1.0"
 
 if CommandLine.arguments.dropFirst().first == "--version" {

@@ -70,22 +70,22 @@ import TestSupport
     /// Lists as long as an annotation can hold (Kubernetes caps all of a pod's annotations at 256 KiB):
     /// the nftables backend folds them into anonymous sets; CHECK reads the sets back; DEL removes all.
     @Test func listsOfAnyLengthAreProgrammedCheckedAndRemoved() throws {
-        let ports = (0..<10_000).map { String(20_000 + $0) }.joined(separator: ",")
+        let ports = (0..<10_000).map { String(20_000 + 2 * $0) }.joined(separator: ",")
         let cidrs = (0..<10_000).map { "10.\($0 / 256).\($0 % 256).0/24" }.joined(separator: ",")
         let (harness, namespace, add) = try added(PodFixtures.meshPod(name: "web", annotations: [
             "traffic.sidecar.istio.io/excludeOutboundPorts": ports, "traffic.sidecar.istio.io/excludeOutboundIPRanges": cidrs,
         ]))
         #expect(add.status == 0, "\(add.stdout)")
         let listing = try namespace.nftListing()
-        #expect(listing.contains("tcp dport { 20000, 20001, 20002,") && listing.contains("udp dport { 20000, 20001,"))
-        // 10.0.0.0/24 … 10.39.15.0/24 are adjacent: one interval, beside the loopback return of the same shape.
-        #expect(listing.contains("ip daddr { 10.0.0.0-10.39.15.255, 127.0.0.1 } counter"))
+        #expect(listing.contains("tcp dport { 20000, 20002, 20004,") && listing.contains("udp dport { 20000, 20002,"))
+        // 10.0.0.0/24 … 10.39.15.0/24 are adjacent: one interval.
+        #expect(listing.contains("ip daddr { 10.0.0.0-10.39.15.255 } counter"))
         #expect(listing.split(separator: "\n").count < 60, "one rule per list, not one per entry")
         #expect(try harness.run("CHECK", netns: namespace.path).status == 0)
 
         try namespace.run(["nft", "flush", "chain", "inet", "istio-proxy-nat", "istio-output"])
         let broken = try harness.run("CHECK", netns: namespace.path)
-        #expect(broken.errorCode == 100 && broken.errorMessage.contains("tcp dport { 20000, 20001"), "\(broken.errorMessage)")
+        #expect(broken.errorCode == 100 && broken.errorMessage.contains("tcp dport { 20000, 20002"), "\(broken.errorMessage)")
         #expect(broken.errorMessage.count < 2000, "the message names the rule without listing 10,000 ports")
         #expect(try harness.run("DEL", netns: namespace.path).status == 0)
         #expect(try Capture.holdsNoRules(namespace))

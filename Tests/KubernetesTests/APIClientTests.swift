@@ -109,12 +109,14 @@ import TestSupport
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: cache)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let kept = try Data(contentsOf: URL(fileURLWithPath: cache))
         do {
             let second = try TLSConnection(config: config, sessionCachePath: cache, deadline: deadline())
             #expect(second.resumed)
             #expect(second.protocolVersion == negotiated)
             try exchange(second, emulator: emulator)
         }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: cache)) == kept, "a resumed session is kept as it was, not rewritten by every process")
         // A session is only offered to the server (and CA) it came from.
         let other = try KubeEmulator(keyType: .rsa2048, tlsVersions: versions)
         defer { other.stop() }

@@ -39,21 +39,28 @@ cat > "$work/pods.json" <<'JSON'
   "spec": {"nodeName": "node-a", "containers": [{"name": "app"}, {"name": "istio-proxy", "args": ["proxy", "sidecar"]}],
            "initContainers": [{"name": "istio-validation"}]}}]
 JSON
-# A pod excluding 10,000 CIDRs (non-adjacent /32s, so none merge) and 10,000 outbound ports (issue 14):
-# the nftables backend folds them into anonymous sets.
-awk 'BEGIN {
-    cidrs = ""; ports = ""
-    for (i = 0; i < 10000; i++) {
-        cidrs = cidrs (i ? "," : "") sprintf("198.%d.%d.%d/32", 18 + int(i / 32768), int(i / 128) % 256, 2 * (i % 128))
-        ports = ports (i ? "," : "") (20000 + i)
-    }
-    printf "{\"metadata\": {\"name\": \"web-long\", \"namespace\": \"default\", \"annotations\": {"
-    printf "\"sidecar.istio.io/status\": \"{}\", "
-    printf "\"traffic.sidecar.istio.io/excludeOutboundIPRanges\": \"%s\", ", cidrs
-    printf "\"traffic.sidecar.istio.io/excludeOutboundPorts\": \"%s\"}},", ports
-    printf " \"spec\": {\"nodeName\": \"node-a\", \"containers\": [{\"name\": \"app\"}, {\"name\": \"istio-proxy\", \"args\": [\"proxy\", \"sidecar\"]}]}}\n"
-}' > "$work/long-pod.json"
-sed -i '$ s/]$/,/' "$work/pods.json" && cat "$work/long-pod.json" >> "$work/pods.json" && echo "]" >> "$work/pods.json"
+# Pods excluding 10,000 CIDRs and 10,000 outbound ports (issue 14), which the nftables backend writes
+# as anonymous sets: "web-long" with CIDRs that merge into few intervals (adjacent /24s, as lists
+# generated from an address plan do) and ports 20000-29999; "web-scattered" with 10,000 isolated /32s
+# and 10,000 isolated ports, the worst case (20,001 interval elements per set for the kernel to insert).
+long_pod() {
+    awk -v name="$1" -v scattered="$2" 'BEGIN {
+        cidrs = ""; ports = ""
+        for (i = 0; i < 10000; i++) {
+            if (scattered) cidr = sprintf("198.%d.%d.%d/32", 18 + int(i / 32768), int(i / 128) % 256, 2 * (i % 128))
+            else cidr = sprintf("10.%d.%d.0/24", int(i / 256), i % 256)
+            cidrs = cidrs (i ? "," : "") cidr
+            ports = ports (i ? "," : "") (scattered ? 20000 + 4 * i % 40000 + int(i / 10000) : 20000 + i)
+        }
+        printf "{\"metadata\": {\"name\": \"%s\", \"namespace\": \"default\", \"annotations\": {", name
+        printf "\"sidecar.istio.io/status\": \"{}\", "
+        printf "\"traffic.sidecar.istio.io/excludeOutboundIPRanges\": \"%s\", ", cidrs
+        printf "\"traffic.sidecar.istio.io/excludeOutboundPorts\": \"%s\"}},", ports
+        printf " \"spec\": {\"nodeName\": \"node-a\", \"containers\": [{\"name\": \"app\"}, {\"name\": \"istio-proxy\", \"args\": [\"proxy\", \"sidecar\"]}]}}\n"
+    }'
+}
+sed -i '$ s/]$/,/' "$work/pods.json"
+{ long_pod web-long 0; echo ","; long_pod web-scattered 1; echo "]"; } >> "$work/pods.json"
 .build/release/kube-emulator --state-dir "$work/emulator" --key-type "${KEY_TYPE:-rsa}" --preload "$work/pods.json" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulator/port" ] && break; sleep 0.1; done
@@ -93,6 +100,7 @@ echo "istio-cni ADD benchmark: $samples samples per variant, $(nproc) cores, ker
 web="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web"
 tproxy="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-tproxy"
 long="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-long"
+scattered="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-scattered"
 cache="pod from the node agent's cache"
 "$work/addbench" -n "$samples" -p "$root/dist/istio-cni" \
     -T "iptables-restore --noflush|iptables-restore --noflush|$root/Tests/Fixtures/default-redirect.iptables" \
@@ -105,6 +113,7 @@ cache="pod from the node agent's cache"
     -P "plugin ADD, cache, TPROXY|$work/config-agent.json|$tproxy|(nftables istio-proxy-mangle,istio-proxy-nat, " \
     -P "plugin ADD, cache, iptables backend, TPROXY|$work/config-agent-iptables.json|$tproxy|(iptables-nft mangle,nat, " \
     -P "plugin ADD, cache, 10,000 CIDRs + 10,000 ports excluded|$work/config-agent.json|$long|rules applied (nftables istio-proxy-nat, " \
+    -P "plugin ADD, cache, 10,000 isolated CIDRs + ports excluded|$work/config-agent.json|$scattered|rules applied (nftables istio-proxy-nat, " \
     ${COMPARE_PLUGIN:+-P "plugin ADD, cache, COMPARE_PLUGIN|$work/config-agent.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; $cache)|$COMPARE_PLUGIN"} \
     ${COMPARE_PLUGIN:+-P "plugin ADD, API (TLS), COMPARE_PLUGIN|$work/config-api-compare.json|$web|(nftables istio-proxy-nat, 20 rules, IPv4; pod from the API server)|$COMPARE_PLUGIN"}
 echo "agent after the run: $(ps -o rss= -p "$agent_pid" | awk '{printf "%.1f MiB RSS", $1/1024}')"
