@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the installable plugin into dist/: a release build with the Swift stdlib, libnftnl and mbedTLS
+# Builds the installable plugin into dist/: a release build with the Swift stdlib, libnftnl and wolfSSL
 # linked statically, and libmnl (Debian ships no static archive) carried in dist/istio-cni-libs/, where
 # the binary's $ORIGIN rpath finds it. The result needs only glibc on the node.
 set -euo pipefail

@@ -45,9 +45,10 @@ enum FuzzTarget: String, CaseIterable {
         }
     }
 
-    /// The bytes, split at NUL, become the values of every traffic annotation of a sidecar pod. Any
-    /// value either fails validation or reaches the rules only as typed values: every line of the
-    /// restore text is a table, chain, rule or COMMIT line without control characters.
+    /// The bytes, split at NUL, become the values of every traffic annotation of a sidecar pod, then the
+    /// owner-group variables. Any value either fails validation or reaches the rules only as typed
+    /// values: every line of the restore text is a table, chain, rule or COMMIT line without control
+    /// characters, and a list's rules, expanded, are exactly one rule per template and value.
     private static func annotations(_ bytes: [UInt8]) {
         let values = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         let keys = [IstioAnnotation.interceptionMode, IstioAnnotation.includeOutboundIPRanges, IstioAnnotation.excludeOutboundIPRanges,
@@ -55,10 +56,18 @@ enum FuzzTarget: String, CaseIterable {
                     IstioAnnotation.excludeOutboundPorts, IstioAnnotation.excludeInterfaces, IstioAnnotation.rerouteVirtualInterfaces]
         var annotations = [IstioAnnotation.status: #"{"containers":["istio-proxy"]}"#]
         for (key, value) in zip(keys, values) { annotations[key] = value }
+        var environment: [String: String] = [:]
+        for (key, value) in zip([PluginProcessEnvironment.ownerGroupsInclude, PluginProcessEnvironment.ownerGroupsExclude], values.dropFirst(keys.count)) {
+            environment[key] = value
+        }
         let pod = PodFacts(name: "fuzz", namespace: "default", annotations: annotations,
                            containers: [ContainerFacts(name: "app"), ContainerFacts(name: ContainerFacts.proxyContainerName, args: ["proxy", "sidecar"])])
-        guard case .intercept(let policy)? = try? MeshSelection.decide(pod) else { return }
+        guard case .intercept(let policy)? = try? MeshSelection.decide(pod, processEnvironment: environment) else { return }
         let rules = RedirectPlan(policy).rules(ipv6: true)
+        for entry in rules.entries {
+            guard case .repeated(let repeated) = entry.content else { continue }
+            if repeated.expanded.count != repeated.templates.count * repeated.values.count { fatalError("a list expanded to the wrong number of rules") }
+        }
         for family in [AddressFamily.ipv4, .ipv6] {
             for line in IPTablesRestoreRenderer.render(rules, family: family).split(separator: "\n") {
                 let wellFormed = line.hasPrefix("*") || line.hasPrefix(":") || ["-N ", "-A ", "-I "].contains { line.hasPrefix($0) } || line == "COMMIT"

@@ -27,7 +27,7 @@ import TestSupport
                     "\(line.trimmingCharacters(in: .whitespaces)) is neither glibc nor carried beside the plugin")
         }
         #expect(!ldd.contains("libnftnl"), "libnftnl is linked statically")
-        #expect(!ldd.contains("libmbed"), "mbedTLS is linked statically")
+        #expect(!ldd.contains("libwolfssl"), "wolfSSL is linked statically")
         #expect(!ldd.contains("libswift"), "the Swift runtime is linked statically")
         let dynamic = try Command.output("readelf", "-d", plugin)
         #expect(dynamic.contains("$ORIGIN/istio-cni-libs"))

@@ -33,6 +33,23 @@ import Yams
         }
     }
 
+    /// The documented `kubectl apply --prune` names every kind the manifests hold (kubectl prunes only
+    /// the kinds in `--prune-allowlist`, group/version/kind with `core` for the core group).
+    @Test func thePruneAllowlistInTheDocsCoversEveryKind() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("daemonset/README.md"), encoding: .utf8)
+        let allowed = Set(readme.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "`" })
+            .filter { $0.hasPrefix("--prune-allowlist=") }.map { String($0.dropFirst("--prune-allowlist=".count)) })
+        for file in ["daemonset/istio-cni.yaml", "daemonset/istio-cni-openshift.yaml"] {
+            let text = try String(contentsOf: Self.root.appendingPathComponent(file), encoding: .utf8)
+            for object in try Yams.compose_all(yaml: text) {
+                let apiVersion = object["apiVersion"]?.string ?? ""
+                let kind = object["kind"]?.string ?? ""
+                let entry = (apiVersion.contains("/") ? apiVersion : "core/" + apiVersion) + "/" + kind
+                #expect(allowed.contains(entry), "\(file): \(entry) is not in daemonset/README.md's --prune-allowlist")
+            }
+        }
+    }
+
     @Test func defaultInstallMatchesIstiosChart() throws {
         let all = try objects()
         #expect(all.map { $0["kind"]?.string ?? "" } == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ClusterRole",

@@ -1,9 +1,11 @@
 import Prometheus
+import Synchronization
 
 /// The agent's Prometheus metrics (Istio's names where Istio has them).
 public final class AgentMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let ready: Gauge
+    private let pluginRequestCounters = Mutex<[Int: Counter]>([:])
     private let addDurationBuckets: [Double] = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
     public init() {
@@ -40,12 +42,19 @@ public final class AgentMetrics: Sendable {
     }
 
     /// One request of the plugin on the agent socket, by the status it was answered with (Istio's
-    /// counter of its plugin's requests to the node agent).
+    /// counter of its plugin's requests to the node agent). Counted on the socket's thread while the
+    /// plugin waits, so each status's counter is made once and then only incremented.
     func countPluginRequest(status: Int) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "istio", subsystem: "cni", metricName: "plugin_requests", unitName: "total",
-            helpText: "The total number of CNI plugin requests handled by the node agent, by response code"),
-            labels: [("response_code", String(status))]).increment()
+        let counter = pluginRequestCounters.withLock { counters in
+            if let counter = counters[status] { return counter }
+            let counter = registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "istio", subsystem: "cni", metricName: "plugin_requests", unitName: "total",
+                helpText: "The total number of CNI plugin requests handled by the node agent, by response code"),
+                labels: [("response_code", String(status))])
+            counters[status] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// One repair action (`type` label, delete or repair) and its result (success, skip or fail).
