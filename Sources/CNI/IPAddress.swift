@@ -54,16 +54,18 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func parseIPv4(_ text: Substring) -> [UInt8]? {
-        parseIPv4(utf8: text.utf8)
+        let bytes = Array(text.utf8)
+        return parseIPv4(bytes, 0..<bytes.count)
     }
 
     /// Four decimal parts of at most three digits, each at most 255, no leading zeros (netip's rules).
-    static func parseIPv4<Bytes: Collection<UInt8>>(utf8 text: Bytes) -> [UInt8]? {
+    static func parseIPv4(_ text: [UInt8], _ range: Range<Int>) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(4)
         var value = 0
         var digits = 0
-        for byte in text {
+        for index in range {
+            let byte = text[index]
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, bytes.count < 3 else { return nil }
                 bytes.append(UInt8(value))
@@ -166,19 +168,24 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 
     /// From UTF-8 bytes (an entry of a long annotation list, parsed without making a String first).
     public init?(utf8 bytes: ArraySlice<UInt8>) {
-        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let addressBytes = bytes[..<slash]
+        self.init(utf8: Array(bytes), 0..<bytes.count)
+    }
+
+    /// From `bytes[range]`, read by index.
+    public init?(utf8 bytes: [UInt8], _ range: Range<Int>) {
+        guard let slash = range.first(where: { bytes[$0] == UInt8(ascii: "/") }) else { return nil }
         let address: IPAddress?
-        if addressBytes.contains(UInt8(ascii: ":")) {
-            address = IPAddress(String(decoding: addressBytes, as: UTF8.self))
+        if (range.lowerBound..<slash).contains(where: { bytes[$0] == UInt8(ascii: ":") }) {
+            address = IPAddress(String(decoding: bytes[range.lowerBound..<slash], as: UTF8.self))
         } else {
-            address = IPAddress.parseIPv4(utf8: addressBytes).map(IPAddress.v4)
+            address = IPAddress.parseIPv4(bytes, range.lowerBound..<slash).map(IPAddress.v4)
         }
         guard let address else { return nil }
         // 1 to 3 digits, no leading zero, at most the address's bit length.
         var length = 0
         var digits = 0
-        for byte in bytes[(slash + 1)...] {
+        for index in (slash + 1)..<range.upperBound {
+            let byte = bytes[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3, !(digits == 1 && length == 0) else { return nil }
             length = length * 10 + Int(byte - UInt8(ascii: "0"))
             digits += 1

@@ -11,47 +11,78 @@ public enum AnnotationList {
     /// reached the API server is longer; lists have no entry limit of their own.
     public static let maximumValueBytes = 256 * 1024
 
-    /// The list's entries as UTF-8 bytes, each trimmed. `keepingEmpty` drops empty entries (as Istio's
-    /// owner-group parsing does) instead of refusing them.
-    static func items(_ value: String, source: String, keepingEmpty: Bool = false) throws(InterceptionError) -> [ArraySlice<UInt8>] {
+    /// A list's entries: the value's UTF-8 bytes and each trimmed entry's range in them (ranges, not
+    /// slices, so that parsing 10,000 entries does not retain and release the buffer 10,000 times).
+    struct Entries {
+        let bytes: [UInt8]
+        let ranges: [Range<Int>]
+
+        subscript(index: Int) -> ArraySlice<UInt8> { bytes[ranges[index]] }
+        var slices: [ArraySlice<UInt8>] { ranges.map { bytes[$0] } }
+        var isWildcard: Bool { ranges.count == 1 && ranges[0].count == 1 && bytes[ranges[0].lowerBound] == UInt8(ascii: "*") }
+        var containsWildcard: Bool { ranges.contains { $0.count == 1 && bytes[$0.lowerBound] == UInt8(ascii: "*") } }
+    }
+
+    /// The list's entries, each trimmed. `keepingEmpty` drops empty entries (as Istio's owner-group
+    /// parsing does) instead of refusing them.
+    static func entries(_ value: String, source: String, keepingEmpty: Bool = false) throws(InterceptionError) -> Entries {
         let bytes = Array(value.utf8)
         if bytes.count > maximumValueBytes {
             throw InterceptionError(source: source, value: value, problem: "value is \(bytes.count) bytes; at most \(maximumValueBytes) are accepted")
         }
-        let whole = trim(bytes[...])
-        if whole.isEmpty { return [] }
-        var items: [ArraySlice<UInt8>] = []
-        items.reserveCapacity(whole.reduce(1) { $1 == UInt8(ascii: ",") ? $0 + 1 : $0 })
+        let whole = trim(bytes, 0..<bytes.count)
+        if whole.isEmpty { return Entries(bytes: bytes, ranges: []) }
+        var ranges: [Range<Int>] = []
+        var commas = 0
+        for index in whole where bytes[index] == UInt8(ascii: ",") { commas += 1 }
+        ranges.reserveCapacity(commas + 1)
         var position = 0
-        var start = whole.startIndex
-        for index in whole.startIndex...whole.endIndex where index == whole.endIndex || whole[index] == UInt8(ascii: ",") {
+        var start = whole.lowerBound
+        for index in whole.lowerBound...whole.upperBound where index == whole.upperBound || bytes[index] == UInt8(ascii: ",") {
             position += 1
-            let entry = trim(whole[start..<index])
+            let entry = trim(bytes, start..<index)
             start = index + 1
             if !entry.isEmpty {
-                items.append(entry)
+                ranges.append(entry)
             } else if !keepingEmpty {
                 throw InterceptionError(source: source, value: value, problem: "entry \(position) is empty")
             }
         }
-        return items
+        // Entries with non-ASCII whitespace at an end were trimmed by scalar into new bytes.
+        guard ranges.contains(where: { bytes[$0.lowerBound] >= 0x80 || bytes[$0.upperBound - 1] >= 0x80 }) else {
+            return Entries(bytes: bytes, ranges: ranges)
+        }
+        var rebuilt: [UInt8] = []
+        var rebuiltRanges: [Range<Int>] = []
+        for range in ranges {
+            let trimmed = trimUnicode(bytes[range])
+            guard !trimmed.isEmpty || keepingEmpty else {
+                throw InterceptionError(source: source, value: value, problem: "an entry holds only whitespace")
+            }
+            if trimmed.isEmpty { continue }
+            rebuiltRanges.append(rebuilt.count..<(rebuilt.count + trimmed.count))
+            rebuilt += trimmed
+        }
+        return Entries(bytes: rebuilt, ranges: rebuiltRanges)
+    }
+
+    static func items(_ value: String, source: String, keepingEmpty: Bool = false) throws(InterceptionError) -> [ArraySlice<UInt8>] {
+        try entries(value, source: source, keepingEmpty: keepingEmpty).slices
     }
 
     static func text(_ entry: ArraySlice<UInt8>) -> String {
         String(decoding: entry, as: UTF8.self)
     }
 
-    private static let wildcard: ArraySlice<UInt8> = [UInt8(ascii: "*")]
-
     /// `*`, or ports; with `allowWildcard` false, `*` is rejected.
     static func ports(_ value: String, source: String, allowWildcard: Bool) throws(InterceptionError) -> PortSelection {
-        let entries = try items(value, source: source)
+        let entries = try entries(value, source: source)
         if try isWildcard(entries, value: value, source: source, allowed: allowWildcard, kind: "ports") { return .all }
         var ports: [UInt16] = []
-        ports.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let port = decimal(entry, maximum: UInt32(UInt16.max)) else {
-                throw InterceptionError(source: source, value: value, problem: "\"\(text(entry))\" is not a port number between 0 and 65535")
+        ports.reserveCapacity(entries.ranges.count)
+        for range in entries.ranges {
+            guard let port = decimal(entries.bytes, range, maximum: UInt32(UInt16.max)) else {
+                throw InterceptionError(source: source, value: value, problem: "\"\(text(entries.bytes[range]))\" is not a port number between 0 and 65535")
             }
             ports.append(UInt16(port))
         }
@@ -65,13 +96,13 @@ public enum AnnotationList {
 
     /// `*`, or address/prefix-length entries (IPv4 or IPv6, which may be mixed).
     static func cidrs(_ value: String, source: String, allowWildcard: Bool) throws(InterceptionError) -> IPRangeSelection {
-        let entries = try items(value, source: source)
+        let entries = try entries(value, source: source)
         if try isWildcard(entries, value: value, source: source, allowed: allowWildcard, kind: "CIDRs") { return .all }
         var prefixes: [IPPrefix] = []
-        prefixes.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let prefix = IPPrefix(utf8: entry) else {
-                throw InterceptionError(source: source, value: value, problem: "\"\(text(entry))\" is not a CIDR (address/prefix-length)")
+        prefixes.reserveCapacity(entries.ranges.count)
+        for range in entries.ranges {
+            guard let prefix = IPPrefix(utf8: entries.bytes, range) else {
+                throw InterceptionError(source: source, value: value, problem: "\"\(text(entries.bytes[range]))\" is not a CIDR (address/prefix-length)")
             }
             prefixes.append(prefix.network)
         }
@@ -79,13 +110,13 @@ public enum AnnotationList {
     }
 
     /// Whether the list is `*` alone; `*` with other entries, or where it is not allowed, is an error.
-    private static func isWildcard(_ entries: [ArraySlice<UInt8>], value: String, source: String, allowed: Bool,
+    private static func isWildcard(_ entries: Entries, value: String, source: String, allowed: Bool,
                                    kind: String) throws(InterceptionError) -> Bool {
-        guard entries.contains(wildcard) else { return false }
+        guard entries.containsWildcard else { return false }
         guard allowed else {
             throw InterceptionError(source: source, value: value, problem: "'*' is not allowed here; list \(kind) explicitly")
         }
-        guard entries.count == 1 else {
+        guard entries.isWildcard else {
             throw InterceptionError(source: source, value: value, problem: "'*' cannot be combined with other entries")
         }
         return true
@@ -108,10 +139,11 @@ public enum AnnotationList {
 
     /// A base-10 number of ASCII digits, any number of leading zeros included (Go's
     /// `strconv.ParseUint(s, 10, …)`, which Istio validates ports with), up to `maximum`.
-    static func decimal(_ digits: ArraySlice<UInt8>, maximum: UInt32) -> UInt32? {
-        guard !digits.isEmpty else { return nil }
+    static func decimal(_ bytes: [UInt8], _ range: Range<Int>, maximum: UInt32) -> UInt32? {
+        guard !range.isEmpty else { return nil }
         var value: UInt32 = 0
-        for byte in digits {
+        for index in range {
+            let byte = bytes[index]
             guard byte >= 0x30, byte <= 0x39 else { return nil }
             let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
             let (sum, carry) = times10.addingReportingOverflow(UInt32(byte - 0x30))
@@ -121,18 +153,25 @@ public enum AnnotationList {
         return value
     }
 
-    /// Drops leading and trailing Unicode whitespace, as Go's `strings.TrimSpace` does. Entries are
-    /// nearly always ASCII without padding, so that case is decided on the first and last byte.
-    private static func trim(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var trimmed = bytes
-        while let first = trimmed.first, first < 0x80, isASCIIWhitespace(first) { trimmed = trimmed.dropFirst() }
-        while let last = trimmed.last, last < 0x80, isASCIIWhitespace(last) { trimmed = trimmed.dropLast() }
-        guard let first = trimmed.first, let last = trimmed.last, first >= 0x80 || last >= 0x80 else { return trimmed }
-        // Non-ASCII at an end (U+00A0, U+2003, …): decode only then.
-        var scalars = String(decoding: trimmed, as: UTF8.self).unicodeScalars[...]
+    static func decimal(_ digits: ArraySlice<UInt8>, maximum: UInt32) -> UInt32? {
+        decimal(Array(digits), 0..<digits.count, maximum: maximum)
+    }
+
+    /// `range` without leading and trailing ASCII whitespace.
+    private static func trim(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound, upper = range.upperBound
+        while lower < upper, isASCIIWhitespace(bytes[lower]) { lower += 1 }
+        while upper > lower, isASCIIWhitespace(bytes[upper - 1]) { upper -= 1 }
+        return lower..<upper
+    }
+
+    /// Drops leading and trailing Unicode whitespace (U+00A0, U+2003, …), as Go's `strings.TrimSpace`
+    /// does; only entries with non-ASCII bytes at an end get here.
+    private static func trimUnicode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var scalars = String(decoding: bytes, as: UTF8.self).unicodeScalars[...]
         while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
-        return Array(String(scalars).utf8)[...]
+        return Array(String(scalars).utf8)
     }
 
     private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {

@@ -159,7 +159,7 @@ enum CanonicalRule {
     static func expressions(of ir: NFTRule, table: String, chain: String, gateToIPv4: Bool) -> [String] {
         let rule = NFTBatch.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4)
         defer { nftnl_rule_free(rule) }
-        let set = ir.set.map { AnonymousSetEncoding($0.elements).canonicalText }
+        let set = ir.set.map(\.encoding.canonicalText)
         return expressions(of: rule) { _ in set }
     }
 }

@@ -102,7 +102,7 @@ final class NFTBatch {
         if let set = ir.set {
             setID = nextSetID
             nextSetID += 1
-            addAnonymousSet(table: table, id: setID, encoding: AnonymousSetEncoding(set.elements), description: description)
+            addAnonymousSet(table: table, id: setID, encoding: set.encoding, description: description)
         }
         let rule = Self.makeRule(table: table, chain: chain, rule: ir, gateToIPv4: gateToIPv4, setID: setID)
         defer { nftnl_rule_free(rule) }

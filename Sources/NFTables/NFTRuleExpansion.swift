@@ -64,12 +64,12 @@ struct NFTTables {
 
     private var sets: [FoldedSet] { tables.flatMap { $0.chains.flatMap { $0.rules.compactMap(\.set) } } }
 
-    /// Elements of every anonymous set (an interval set has up to two per prefix, plus one).
-    var elementCount: Int { sets.reduce(0) { $0 + 2 * $1.count + 1 } }
+    /// Elements of every anonymous set.
+    var elementCount: Int { sets.reduce(0) { $0 + $1.encoding.count } }
 
     /// Messages of the transaction: tables, chains, rules, and each set's NEWSET and element messages.
     var messageCount: Int {
         tables.reduce(0) { $0 + 1 + $1.chains.count } + ruleCount
-            + sets.reduce(0) { $0 + 1 + (2 * $1.count + 1) / NFTBatch.elementsPerMessage + 1 }
+            + sets.reduce(0) { $0 + 2 + $1.encoding.count / NFTBatch.elementsPerMessage }
     }
 }

@@ -25,6 +25,15 @@ struct FoldedSet: Equatable {
 
     let matchIndex: Int
     let elements: Elements
+    /// What the kernel gets for `elements`, worked out once for all the list's templates (a port
+    /// list's TCP and UDP rules share it).
+    let encoding: AnonymousSetEncoding
+
+    init(matchIndex: Int, elements: Elements, encoding: AnonymousSetEncoding? = nil) {
+        self.matchIndex = matchIndex
+        self.elements = elements
+        self.encoding = encoding ?? AnonymousSetEncoding(elements)
+    }
 
     /// The ports as ranges of consecutive ports, ascending (the set is an interval set: the kernel's
     /// bitmap set for 2-byte keys checks every insert against every element, which for 10,000 ports
@@ -47,6 +56,10 @@ struct FoldedSet: Equatable {
         case .addresses(_, let prefixes): prefixes.count
         }
     }
+
+    static func == (a: FoldedSet, b: FoldedSet) -> Bool {
+        a.matchIndex == b.matchIndex && a.elements == b.elements
+    }
 }
 
 /// Istio writes one rule per excluded port or CIDR; a pod excluding thousands would make every packet
@@ -67,8 +80,9 @@ enum NFTRuleFolding {
         case .addresses(let prefixes):
             elements = .addresses(prefixes.first?.isIPv4 == false ? .ipv6 : .ipv4, prefixes.map(\.network))
         }
+        let encoding = AnonymousSetEncoding(elements)
         return repeated.templates.map { template in
-            NFTRule(template.instance(repeated.values, at: 0), set: FoldedSet(matchIndex: template.slot, elements: elements))
+            NFTRule(template.instance(repeated.values, at: 0), set: FoldedSet(matchIndex: template.slot, elements: elements, encoding: encoding))
         }
     }
 }
