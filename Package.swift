@@ -2,8 +2,9 @@
 import PackageDescription
 
 // The plugin (`istio-cni`) runs once per pod on every node, so everything it links is kept small:
-// no Foundation, no NIO, no Yams. libnftnl and wolfSSL are linked from their static archives; libmnl
-// (Debian ships no archive) is carried beside the installed binary and found through an $ORIGIN rpath.
+// no Foundation, no NIO, no Yams. libnftnl is linked from its static archive; libmnl (Debian ships no
+// archive) and wolfSSL (loaded only when the plugin asks the API itself) are carried beside the
+// installed binary and found through an $ORIGIN runpath.
 let staticArchive: (String) -> LinkerSetting = { name in .unsafeFlags(["-Xlinker", "-l:\(name)"]) }
 
 let package = Package(
@@ -32,11 +33,8 @@ let package = Package(
         .systemLibrary(name: "CLibmnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .target(name: "CNetnsShim", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "CSocketShim", cSettings: [.define("_GNU_SOURCE")]),
-        .target(
-            name: "CTLSClient",
-            cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [staticArchive("libwolfssl.a")]
-        ),
+        // wolfSSL is loaded with dlopen on the first API lookup (see tls_client.c); only its headers are used here.
+        .target(name: "CTLSClient", cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: Plugin libraries (no Foundation)
         .target(name: "JSON"),

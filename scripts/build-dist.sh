@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the installable plugin into dist/: a release build with the Swift stdlib, libnftnl and wolfSSL
-# linked statically, and libmnl (Debian ships no static archive) carried in dist/istio-cni-libs/, where
-# the binary's $ORIGIN rpath finds it. The result needs only glibc on the node.
+# Builds the installable plugin into dist/: a release build with the Swift stdlib and libnftnl linked
+# statically; libmnl (Debian ships no static archive) and wolfSSL (loaded with dlopen only when the
+# plugin asks the API itself, so the cache path never pays for it) are carried in dist/istio-cni-libs/,
+# where the binary's $ORIGIN runpath finds them. The result needs only glibc on the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +14,7 @@ strip --strip-unneeded dist/istio-cni
 libmnl=$(ldd .build/release/istio-cni | awk '$1 == "libmnl.so.0" { print $3 }')
 [ -n "$libmnl" ] || { echo "build-dist: libmnl.so.0 not found (apt-get install libmnl0)" >&2; exit 1; }
 install -m 0644 "$(readlink -f "$libmnl")" dist/istio-cni-libs/libmnl.so.0
-echo "dist/istio-cni ($(du -h dist/istio-cni | cut -f1)) and dist/istio-cni-libs/libmnl.so.0"
+libwolfssl=$(ldconfig -p | awk '$1 == "libwolfssl.so.35" && /x86-64|x86_64|aarch64|arm64/ { print $NF; exit }')
+[ -n "$libwolfssl" ] || { echo "build-dist: libwolfssl.so.35 not found (apt-get install libwolfssl35)" >&2; exit 1; }
+install -m 0644 "$(readlink -f "$libwolfssl")" dist/istio-cni-libs/libwolfssl.so.35
+echo "dist/istio-cni ($(du -h dist/istio-cni | cut -f1)), dist/istio-cni-libs/libmnl.so.0 and libwolfssl.so.35 ($(du -h dist/istio-cni-libs/libwolfssl.so.35 | cut -f1))"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    libmnl-dev libnftnl-dev libwolfssl-dev  # linked into the plugin
+    libmnl-dev libnftnl-dev libwolfssl-dev  # the plugin's libraries (libwolfssl35 is shipped beside it)
     nftables iptables iproute2 util-linux   # nft/iptables as test oracles, ip netns, nsenter/unshare
     binutils                                # strip and readelf for the installable binary
     containernetworking-plugins             # bridge, host-local, loopback: the real CNI chain

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,6 +21,9 @@
 #include "certificate_names.h"
 #include "session_cache.h"
 
+/// Debian 12's wolfSSL (libwolfssl35), found beside the plugin or in the system's library path.
+#define TLSC_LIBRARY "libwolfssl.so.35"
+
 typedef struct {
     int fd;
     long long deadline_us;
@@ -39,6 +43,45 @@ typedef struct {
     WOLFSSL *ssl;
 } tls_connection;
 
+// wolfSSL is loaded on the first API lookup, not linked in: its thread-local state (a 47 KiB
+// fixed-point ECC cache) would otherwise be zeroed, page by page, for the main thread and the
+// namespace thread of every plugin process, API lookup or not (about 25 page faults per ADD). The
+// library sits in istio-cni-libs/ beside the plugin (the executable's $ORIGIN runpath), like libmnl.
+#define WOLFSSL_FUNCTIONS(X) \
+    X(wolfSSL_Init) X(wolfSSLv23_client_method) X(wolfSSL_CTX_new) X(wolfSSL_CTX_free) X(wolfSSL_CTX_SetMinVersion) \
+    X(wolfSSL_CTX_SetIORecv) X(wolfSSL_CTX_SetIOSend) X(wolfSSL_CTX_set_verify) X(wolfSSL_CTX_load_verify_buffer) \
+    X(wolfSSL_new) X(wolfSSL_free) X(wolfSSL_SetIOReadCtx) X(wolfSSL_SetIOWriteCtx) X(wolfSSL_set_groups) \
+    X(wolfSSL_UseSessionTicket) X(wolfSSL_UseSNI) X(wolfSSL_check_domain_name) X(wolfSSL_connect) X(wolfSSL_get_error) \
+    X(wolfSSL_session_reused) X(wolfSSL_get_peer_chain) X(wolfSSL_get_chain_count) X(wolfSSL_get_chain_cert) \
+    X(wolfSSL_get_chain_length) X(wolfSSL_version) X(wolfSSL_write) X(wolfSSL_read) X(wolfSSL_get_alert_history) \
+    X(wolfSSL_alert_desc_string_long) X(wolfSSL_ERR_error_string_n) X(wolfSSL_get1_session) X(wolfSSL_SESSION_is_resumable) \
+    X(wolfSSL_i2d_SSL_SESSION) X(wolfSSL_d2i_SSL_SESSION) X(wolfSSL_set_session) X(wolfSSL_SESSION_free) X(wolfSSL_Free)
+
+#define DECLARE_FUNCTION(name) __typeof__(&name) name;
+static struct {
+    WOLFSSL_FUNCTIONS(DECLARE_FUNCTION)
+} wolf;
+static const char *library_problem;
+static char library_error[256];
+
+static void load_library(void) {
+    void *library = dlopen(TLSC_LIBRARY, RTLD_LAZY | RTLD_LOCAL);
+    if (!library) {
+        snprintf(library_error, sizeof library_error, "the TLS library %s cannot be loaded (it belongs in istio-cni-libs/ beside the "
+                 "plugin): %s", TLSC_LIBRARY, dlerror());
+        library_problem = library_error;
+        return;
+    }
+#define LOAD_FUNCTION(name) \
+    if (!(wolf.name = (__typeof__(&name))dlsym(library, #name))) { \
+        snprintf(library_error, sizeof library_error, "the TLS library %s has no %s", TLSC_LIBRARY, #name); \
+        library_problem = library_error; \
+        return; \
+    }
+    WOLFSSL_FUNCTIONS(LOAD_FUNCTION)
+    wolf.wolfSSL_Init();
+}
+
 #define MAX_CONNECTIONS 16
 enum { SESSION_REFRESH_SECONDS = 3600 };
 static tls_connection *connections[MAX_CONNECTIONS];
@@ -51,7 +94,6 @@ long long tlsc_monotonic_us(void) {
     return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
-static void initialise_library(void) { wolfSSL_Init(); }
 
 /// Waits until fd is ready for `events` or the deadline passes. Returns 1 ready, 0 timed out, -1 error.
 static int wait_ready(int fd, short events, long long deadline_us) {
@@ -142,7 +184,7 @@ static void describe_failure(tls_connection *c, int code, const char *what, char
     if (c->io_errno) { snprintf(error, error_length, "%s failed: %s", what, strerror(c->io_errno)); return; }
     WOLFSSL_ALERT_HISTORY alerts;
     memset(&alerts, 0, sizeof alerts);
-    if (c->ssl) wolfSSL_get_alert_history(c->ssl, &alerts);
+    if (c->ssl) wolf.wolfSSL_get_alert_history(c->ssl, &alerts);
     int received = alerts.last_rx.level == alert_fatal ? alerts.last_rx.code : -1;
     const char *reason = NULL;
     switch (code) {
@@ -177,17 +219,17 @@ static void describe_failure(tls_connection *c, int code, const char *what, char
     if (reason) { snprintf(error, error_length, "%s failed: %s", what, reason); return; }
     if (received >= 0) {
         snprintf(error, error_length, "%s failed: the server sent the alert %s (%d)", what,
-                 wolfSSL_alert_desc_string_long(received), received);
+                 wolf.wolfSSL_alert_desc_string_long(received), received);
         return;
     }
     if (c->peer_closed) { snprintf(error, error_length, "%s failed: the server closed the connection", what); return; }
     char text[WOLFSSL_MAX_ERROR_SZ];
-    wolfSSL_ERR_error_string_n((unsigned long)(code < 0 ? -code : code), text, sizeof text);
+    wolf.wolfSSL_ERR_error_string_n((unsigned long)(code < 0 ? -code : code), text, sizeof text);
     snprintf(error, error_length, "%s failed: %s (%d)", what, text, code);
 }
 
 static int error_code(tls_connection *c, int result) {
-    return wolfSSL_get_error(c->ssl, result);
+    return wolf.wolfSSL_get_error(c->ssl, result);
 }
 
 /// Keeps the connection's session for the next process after a full handshake (TLS 1.2 carries its
@@ -198,23 +240,23 @@ static int error_code(tls_connection *c, int result) {
 static void keep_session(tls_connection *c) {
     if (!c->session_path || !c->ssl || c->failed) return;
     if (c->resumed && (long long)time(NULL) - c->offered_stored_at < SESSION_REFRESH_SECONDS) return;
-    WOLFSSL_SESSION *session = wolfSSL_get1_session(c->ssl);
+    WOLFSSL_SESSION *session = wolf.wolfSSL_get1_session(c->ssl);
     if (!session) return;
-    if (wolfSSL_SESSION_is_resumable(session)) {
+    if (wolf.wolfSSL_SESSION_is_resumable(session)) {
         unsigned char *bytes = NULL;
-        int length = wolfSSL_i2d_SSL_SESSION(session, &bytes);
+        int length = wolf.wolfSSL_i2d_SSL_SESSION(session, &bytes);
         if (length > 0 && bytes &&
             !(c->offered && length == c->offered_length && memcmp(bytes, c->offered, (size_t)length) == 0)) {
             session_cache_store(c->session_path, c->identity, bytes, (size_t)length);
         }
-        if (bytes) XFREE(bytes, NULL, DYNAMIC_TYPE_OPENSSL);
+        if (bytes) wolf.wolfSSL_Free(bytes);
     }
-    wolfSSL_SESSION_free(session);
+    wolf.wolfSSL_SESSION_free(session);
 }
 
 static void destroy(tls_connection *c) {
-    if (c->ssl) wolfSSL_free(c->ssl);
-    if (c->context) wolfSSL_CTX_free(c->context);
+    if (c->ssl) wolf.wolfSSL_free(c->ssl);
+    if (c->context) wolf.wolfSSL_CTX_free(c->context);
     if (c->fd >= 0) close(c->fd);
     free(c->offered);
     free(c->session_path);
@@ -244,19 +286,20 @@ static void offer_session(tls_connection *c) {
     size_t length = 0;
     if (session_cache_load(c->session_path, c->identity, bytes, sizeof bytes, &length, &c->offered_stored_at) != 0) return;
     const unsigned char *cursor = bytes;
-    WOLFSSL_SESSION *session = wolfSSL_d2i_SSL_SESSION(NULL, &cursor, (long)length);
+    WOLFSSL_SESSION *session = wolf.wolfSSL_d2i_SSL_SESSION(NULL, &cursor, (long)length);
     if (!session) return;
-    if (wolfSSL_SESSION_is_resumable(session) && wolfSSL_set_session(c->ssl, session) == WOLFSSL_SUCCESS) {
+    if (wolf.wolfSSL_SESSION_is_resumable(session) && wolf.wolfSSL_set_session(c->ssl, session) == WOLFSSL_SUCCESS) {
         c->offered = malloc(length);
         if (c->offered) { memcpy(c->offered, bytes, length); c->offered_length = (int)length; }
     }
-    wolfSSL_SESSION_free(session);
+    wolf.wolfSSL_SESSION_free(session);
 }
 
 int tlsc_open(const char *host, const char *port, const char *server_name,
               const unsigned char *ca_pem, size_t ca_pem_length, int insecure, const char *session_path,
               long long deadline_us, char *error, size_t error_length) {
-    pthread_once(&library_once, initialise_library);
+    pthread_once(&library_once, load_library);
+    if (library_problem) { snprintf(error, error_length, "%s", library_problem); return -2; }
     tls_connection *c = calloc(1, sizeof *c);
     if (!c) { snprintf(error, error_length, "out of memory"); return -1; }
     c->fd = -1;
@@ -270,37 +313,37 @@ int tlsc_open(const char *host, const char *port, const char *server_name,
         else if (inet_pton(AF_INET6, host, expected_ip) == 1) expected_ip_length = 16;
         else server_name = host;
     }
-    c->context = wolfSSL_CTX_new(wolfSSLv23_client_method());
-    if (!c->context || wolfSSL_CTX_SetMinVersion(c->context, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+    c->context = wolf.wolfSSL_CTX_new(wolf.wolfSSLv23_client_method());
+    if (!c->context || wolf.wolfSSL_CTX_SetMinVersion(c->context, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
         snprintf(error, error_length, "TLS setup failed");
         destroy(c);
         return -1;
     }
-    wolfSSL_CTX_SetIORecv(c->context, socket_receive);
-    wolfSSL_CTX_SetIOSend(c->context, socket_send);
+    wolf.wolfSSL_CTX_SetIORecv(c->context, socket_receive);
+    wolf.wolfSSL_CTX_SetIOSend(c->context, socket_send);
     if (insecure) {
-        wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_NONE, NULL);
+        wolf.wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_NONE, NULL);
     } else {
-        wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_PEER, NULL);
-        int loaded = ca_pem_length > 0 ? wolfSSL_CTX_load_verify_buffer(c->context, ca_pem, (long)ca_pem_length, WOLFSSL_FILETYPE_PEM) : 0;
+        wolf.wolfSSL_CTX_set_verify(c->context, WOLFSSL_VERIFY_PEER, NULL);
+        int loaded = ca_pem_length > 0 ? wolf.wolfSSL_CTX_load_verify_buffer(c->context, ca_pem, (long)ca_pem_length, WOLFSSL_FILETYPE_PEM) : 0;
         if (loaded != WOLFSSL_SUCCESS) {
             snprintf(error, error_length, "CA data is not a PEM certificate bundle (%s)", ca_pem_length ? "no certificate could be read" : "empty");
             destroy(c);
             return -1;
         }
     }
-    c->ssl = wolfSSL_new(c->context);
+    c->ssl = wolf.wolfSSL_new(c->context);
     if (!c->ssl) { snprintf(error, error_length, "TLS setup failed: out of memory"); destroy(c); return -1; }
-    wolfSSL_SetIOReadCtx(c->ssl, c);
-    wolfSSL_SetIOWriteCtx(c->ssl, c);
+    wolf.wolfSSL_SetIOReadCtx(c->ssl, c);
+    wolf.wolfSSL_SetIOWriteCtx(c->ssl, c);
     // X25519 first: Go's and BoringSSL's servers take it, so TLS 1.3 needs no HelloRetryRequest; P-256
     // and P-384 stay offered for servers (FIPS builds) that do not.
     int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
-    wolfSSL_set_groups(c->ssl, groups, 3);
-    wolfSSL_UseSessionTicket(c->ssl);
+    wolf.wolfSSL_set_groups(c->ssl, groups, 3);
+    wolf.wolfSSL_UseSessionTicket(c->ssl);
     if (server_name) {
-        wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, server_name, (unsigned short)strlen(server_name));
-        if (!insecure) wolfSSL_check_domain_name(c->ssl, server_name);
+        wolf.wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, server_name, (unsigned short)strlen(server_name));
+        if (!insecure) wolf.wolfSSL_check_domain_name(c->ssl, server_name);
     }
     session_identity(host, port, server_name, insecure ? NULL : ca_pem, insecure ? 0 : ca_pem_length, c->identity);
     if (session_path) offer_session(c);
@@ -308,7 +351,7 @@ int tlsc_open(const char *host, const char *port, const char *server_name,
     if (c->fd < 0) { destroy(c); return -1; }
     // The handshake completes (certificate verified) before any request bytes, and so the bearer
     // token, are written.
-    int result = wolfSSL_connect(c->ssl);
+    int result = wolf.wolfSSL_connect(c->ssl);
     if (result != WOLFSSL_SUCCESS) {
         char what[300];
         snprintf(what, sizeof what, "TLS handshake with %s:%s", host, port);
@@ -319,13 +362,13 @@ int tlsc_open(const char *host, const char *port, const char *server_name,
         destroy(c);
         return -1;
     }
-    c->resumed = wolfSSL_session_reused(c->ssl) != 0;
+    c->resumed = wolf.wolfSSL_session_reused(c->ssl) != 0;
     // API servers are usually reached by IP (the in-cluster service address): check the leaf
     // certificate's IP address entries. A resumed session was verified when it was made.
     if (!insecure && expected_ip_length > 0 && !c->resumed) {
-        WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(c->ssl);
-        unsigned char *leaf = chain && wolfSSL_get_chain_count(chain) > 0 ? wolfSSL_get_chain_cert(chain, 0) : NULL;
-        int leaf_length = leaf ? wolfSSL_get_chain_length(chain, 0) : 0;
+        WOLFSSL_X509_CHAIN *chain = wolf.wolfSSL_get_peer_chain(c->ssl);
+        unsigned char *leaf = chain && wolf.wolfSSL_get_chain_count(chain) > 0 ? wolf.wolfSSL_get_chain_cert(chain, 0) : NULL;
+        int leaf_length = leaf ? wolf.wolfSSL_get_chain_length(chain, 0) : 0;
         if (!leaf || !certificate_has_ip_address(leaf, (size_t)leaf_length, expected_ip, expected_ip_length)) {
             snprintf(error, error_length, "TLS handshake with %s:%s failed: certificate name: the server certificate does not "
                      "match the server name or address (its subjectAltName does not list %s)", host, port, host);
@@ -346,7 +389,7 @@ int tlsc_resumed(int handle) {
 int tlsc_protocol_version(int handle) {
     tls_connection *c = lookup(handle);
     if (!c) return 0;
-    switch (wolfSSL_version(c->ssl)) {
+    switch (wolf.wolfSSL_version(c->ssl)) {
     case TLS1_3_VERSION: return 13;
     case TLS1_2_VERSION: return 12;
     default: return 0;
@@ -358,7 +401,7 @@ int tlsc_write_all(int handle, const unsigned char *data, size_t length, char *e
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
     while (length > 0) {
         int chunk = length > 16384 ? 16384 : (int)length;
-        int n = wolfSSL_write(c->ssl, data, chunk);
+        int n = wolf.wolfSSL_write(c->ssl, data, chunk);
         if (n <= 0) {
             int code = error_code(c, n);
             if (code == WOLFSSL_ERROR_WANT_READ || code == WOLFSSL_ERROR_WANT_WRITE) continue;
@@ -377,7 +420,7 @@ long tlsc_read(int handle, unsigned char *buffer, size_t capacity, char *error, 
     if (!c) { snprintf(error, error_length, "invalid connection"); return -1; }
     int wanted = capacity > 16384 ? 16384 : (int)capacity;
     for (;;) {
-        int n = wolfSSL_read(c->ssl, buffer, wanted);
+        int n = wolf.wolfSSL_read(c->ssl, buffer, wanted);
         if (n > 0) return n;
         int code = error_code(c, n);
         if (code == WOLFSSL_ERROR_WANT_READ || code == WOLFSSL_ERROR_WANT_WRITE) continue;

@@ -9,6 +9,9 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible {
         case kubeconfigInvalid
         /// Connecting, TLS or the exchange failed or timed out.
         case transport
+        /// The TLS library cannot be loaded (missing from `istio-cni-libs/`): retrying within one ADD
+        /// cannot help; the node agent puts it back.
+        case tlsUnavailable
         /// The API answered with a non-2xx status.
         case http(status: Int, retryAfterSeconds: Int?)
         /// The API answered 2xx with a body that is not the expected object.
@@ -29,7 +32,7 @@ public struct KubernetesError: Error, Sendable, CustomStringConvertible {
     /// may come back, a mirror pod may appear. Broken or unreadable configuration will not heal.
     public var isRetryable: Bool {
         switch kind {
-        case .kubeconfigUnreadable, .kubeconfigInvalid: false
+        case .kubeconfigUnreadable, .kubeconfigInvalid, .tlsUnavailable: false
         case .kubeconfigMissing, .transport, .http, .decoding: true
         }
     }

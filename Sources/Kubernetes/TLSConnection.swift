@@ -11,7 +11,7 @@ final class TLSConnection: ByteStream {
         let authority = config.certificateAuthority ?? []
         let handle = tlsc_open(config.host, config.port, config.tlsServerName, authority, authority.count,
                                config.insecureSkipTLSVerify ? 1 : 0, sessionCachePath, deadline.microseconds, &error, error.count)
-        guard handle >= 0 else { throw KubernetesError(.transport, Self.text(error)) }
+        guard handle >= 0 else { throw KubernetesError(handle == -2 ? .tlsUnavailable : .transport, Self.text(error)) }
         self.handle = handle
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 import TestSupport
 
@@ -33,15 +34,49 @@ import TestSupport
         #expect(dynamic.contains("$ORIGIN/istio-cni-libs"))
     }
 
+    /// The real file behind a library the loader cache knows (to hide it from a private mount namespace).
+    func systemLibrary(_ soname: String) throws -> String {
+        let listed = try #require(try Command.output("ldconfig", "-p").split(separator: "\n")
+            .first { $0.contains("\(soname) ") }?.split(separator: " ").last.map(String.init))
+        return try Command.output("readlink", "-f", listed).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test func runsOnANodeWithoutLibmnl() throws {
         let plugin = try requireDist()
         // Hide the system's libmnl in a private mount namespace: the plugin must still load.
-        let system = try #require(try Command.output("ldconfig", "-p").split(separator: "\n")
-            .first { $0.contains("libmnl.so.0 ") }?.split(separator: " ").last.map(String.init))
-        let real = try Command.output("readlink", "-f", system).trimmingCharacters(in: .whitespacesAndNewlines)
-        let script = "mount --bind /dev/null \(real) && CNI_COMMAND=VERSION \(plugin) </dev/null"
+        let script = "mount --bind /dev/null \(try systemLibrary("libmnl.so.0")) && CNI_COMMAND=VERSION \(plugin) </dev/null"
         let result = try Command.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script])
         #expect(result.succeeded, "\(result.stderr)")
         #expect(result.stdout.contains("\"supportedVersions\""))
+    }
+
+    /// An ADD that asks the API itself, on a node without wolfSSL: the plugin loads the copy beside it;
+    /// without that copy it fails naming the library, and the cache path never needs it.
+    @Test func looksPodsUpOverTLSOnANodeWithoutWolfSSL() throws {
+        let plugin = try requireDist()
+        let harness = try PluginHarness()
+        try harness.addPod(PodFixtures.meshPod(name: "web"))
+        let namespace = try TestNamespace("wolf")
+        let bare = try Paths.temporaryDirectory("bare-plugin")
+        defer { try? FileManager.default.removeItem(at: bare) }
+        try FileManager.default.createDirectory(at: bare.appendingPathComponent("istio-cni-libs"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: plugin, toPath: bare.appendingPathComponent("istio-cni").path)
+        try FileManager.default.copyItem(at: Self.dist.appendingPathComponent("istio-cni-libs/libmnl.so.0"),
+                                         to: bare.appendingPathComponent("istio-cni-libs/libmnl.so.0"))
+        let hidden = try systemLibrary("libwolfssl.so.35")
+        func add(_ binary: String, container: String) throws -> CommandResult {
+            let environment = ["CNI_COMMAND=ADD", "CNI_CONTAINERID=\(container)", "CNI_IFNAME=eth0", "CNI_PATH=/usr/lib/cni",
+                               "CNI_NETNS=\(namespace.path)", "CNI_ARGS='IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web'",
+                               "PATH=/usr/sbin:/usr/bin:/sbin:/bin"].joined(separator: " ")
+            let script = "mount --bind /dev/null \(hidden) && env -i \(environment) \(binary)"
+            return try Command.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], stdin: harness.config(), check: false)
+        }
+        let shipped = try add(plugin, container: "wolf1")
+        #expect(shipped.succeeded && shipped.stderr.contains("pod from the API server"), "\(shipped.stdout) \(shipped.stderr)")
+        let missing = try add(bare.appendingPathComponent("istio-cni").path, container: "wolf2")
+        #expect(!missing.succeeded)
+        #expect(missing.stdout.contains("the TLS library libwolfssl.so.35 cannot be loaded"), "\(missing.stdout)")
+        #expect(missing.stdout.contains("after 1 attempts") && (try? JSONParser.parse(missing.stdout))?["code"]?.int64Value == 11,
+                "not retried: it cannot heal within one ADD")
     }
 }

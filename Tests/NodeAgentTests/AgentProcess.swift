@@ -101,8 +101,10 @@ final class AgentProcess: @unchecked Sendable {
     static func unusedPort() -> Int {
         let listening = ((try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? "")
             + ((try? String(contentsOfFile: "/proc/net/tcp6", encoding: .utf8)) ?? "")
+        // Below the kernel's ephemeral range (32768–60999 by default), where the suite's own outgoing
+        // connections take their local ports: a listener bound there can fail with EADDRINUSE.
         while true {
-            let port = Int.random(in: 30000...59999)
+            let port = Int.random(in: 20000...32767)
             if !listening.contains(":" + String(port, radix: 16, uppercase: true) + " ") { return port }
         }
     }

@@ -15,7 +15,7 @@ long long tlsc_monotonic_us(void);
 /// address entries instead. With `insecure` nonzero the certificate is not verified at all.
 /// `session_path`, when not NULL, names a file holding a TLS session ticket from an earlier process:
 /// it is offered for resumption, and replaced at close by a newer ticket the server sent.
-/// Returns a handle >= 0, or -1 with `error` filled.
+/// Returns a handle >= 0, or -1 with `error` filled (-2: the TLS library itself cannot be loaded).
 int tlsc_open(const char *host, const char *port, const char *server_name,
               const unsigned char *ca_pem, size_t ca_pem_length, int insecure, const char *session_path,
               long long deadline_us, char *error, size_t error_length);
