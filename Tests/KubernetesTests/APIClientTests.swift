@@ -43,13 +43,19 @@ import TestSupport
         #expect((try? client(emulator, kubeconfig: byName).get(path, deadline: deadline())) != nil)
         let overridden = emulator.kubeconfig(extraCluster: [("tls-server-name", "kubernetes.default.svc")])
         #expect((try? client(emulator, kubeconfig: overridden).get(path, deadline: deadline())) != nil)
+        let wrongName = emulator.kubeconfig(extraCluster: [("tls-server-name", "api.elsewhere.example")])
+        #expect {
+            try client(emulator, kubeconfig: wrongName).get(path, deadline: deadline())
+        } throws: { error in
+            (error as? KubernetesError)?.message.contains("certificate name: the server certificate does not match the server name") == true
+        }
 
         let wrongCA = emulator.kubeconfig(server: "https://localhost:\(emulator.port)", caPEM: stranger.identity.caCertificatePEM)
         let requestsBefore = emulator.requests.count
         #expect {
             try client(emulator, kubeconfig: wrongCA).get(path, deadline: deadline())
         } throws: { error in
-            (error as? KubernetesError)?.message.contains("not signed by the configured CA") == true
+            (error as? KubernetesError)?.message.contains("unknown CA: the server certificate is not signed by the configured CA") == true
         }
         #expect(emulator.requests.count == requestsBefore, "no request (and so no token) was sent to an unverified server")
 
