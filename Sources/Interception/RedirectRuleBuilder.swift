@@ -95,14 +95,14 @@ public struct RedirectPlan: Equatable, Sendable {
         return set
     }
 
-    /// `-p PROTO --dport VALUE` and the action, for one value of a port list.
+    /// `-p PROTO --dport VALUE` and the action, for each value of a port list (the 0 is replaced).
     static func portTemplate(_ proto: TransportProtocol, _ action: Action) -> RuleTemplate {
         RuleTemplate([.transportProtocol(proto), .destinationPort(0, negated: false)], slot: 1, action)
     }
 
-    /// `-d VALUE` and the action, for one value of a CIDR list.
+    /// `-d VALUE` and the action, for each value of a CIDR list (the 0.0.0.0/0 is replaced).
     static func addressTemplate(_ action: Action) -> RuleTemplate {
-        RuleTemplate([.destinationAddress(inboundPassthroughSourceV4, negated: false)], slot: 0, action)
+        RuleTemplate([.destinationAddress(IPPrefix(address: .v4([0, 0, 0, 0]), length: 0), negated: false)], slot: 0, action)
     }
 
     private static func ownerMatch(_ group: OwnerGroup, negated: Bool) -> Match {

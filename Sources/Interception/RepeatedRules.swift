@@ -36,8 +36,9 @@ public struct RuleTemplate: Equatable, Sendable {
 }
 
 /// For each value in turn, each template with that value (Istio's `for port in ports { tcp …; udp … }`).
-/// Rules of different values never match the same packet, so a backend may also write each template
-/// once for all values (an nftables set lookup) without changing what any packet meets first.
+/// A packet matches the rules of at most one port; prefixes may overlap, but a prefix list has one
+/// template and so one verdict. A backend may therefore also write each template once for all values
+/// (an nftables set lookup) without changing the verdict any packet meets first.
 public struct RepeatedRules: Equatable, Sendable {
     public let templates: [RuleTemplate]
     public let values: ListValues

@@ -63,10 +63,11 @@ struct FoldedSet: Equatable {
 }
 
 /// Istio writes one rule per excluded port or CIDR; a pod excluding thousands would make every packet
-/// walk thousands of rules, and every ADD encode them. A list's rules (`RepeatedRules`) never match
-/// the same packet for two values, so each template can be written once with a set of all values and
-/// every packet still meets the same rule first. Short lists stay one rule per entry, exactly as
-/// Istio's native nftables rules list them.
+/// walk thousands of rules, and every ADD encode them. Within a list's rules (`RepeatedRules`) a packet
+/// matches the rules of at most one port, and overlapping prefixes share their only template and so
+/// its verdict: each template can be written once with a set of all values, and every packet still
+/// meets the same verdict first. Short lists stay one rule per entry, exactly as Istio's native
+/// nftables rules list them.
 enum NFTRuleFolding {
     /// Lists longer than this become set lookups.
     static let largestUnfoldedList = 16
