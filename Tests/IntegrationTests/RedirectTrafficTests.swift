@@ -150,12 +150,7 @@ import TestSupport
     @Test(arguments: Capture.all)
     func excludedInterfaceBypassesCaptureBothWays(capture: Capture) throws {
         let (_, network) = try programmedNetwork(JSONPod(name: "ifx", annotations: ["traffic.sidecar.istio.io/excludeInterfaces": "eth0"]), capture)
-        let listeners = try [
-            network.pod.listen(port: 15001, label: "outbound-proxy"),
-            capture.listenInboundProxy(in: network.pod),
-            network.pod.listen(port: 8080, label: "app"),
-            network.peer.listen(port: 80, label: "peer"),
-        ]
+        let listeners = try Self.proxiesAppAndPeer(network, capture)
         defer { listeners.forEach { $0.stop() } }
 
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("peer ") == true)
@@ -172,11 +167,7 @@ import TestSupport
         ]
         defer { listeners.forEach { $0.stop() } }
 
-        let peerV6 = PodNetwork.peerAddressV6
-        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
-        #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
-        let inbound = try network.peer.connect(PodNetwork.podAddressV6, 8080)
-        #expect(inbound?.hasPrefix(Self.inbound("[\(PodNetwork.podAddressV6)]:8080", from: "[\(peerV6)]")) == true, "\(inbound ?? "no answer")")
+        try Self.expectIPv6Captured(network)
         #expect(try network.pod.connect(Self.peer, 80)?.hasPrefix("outbound-proxy orig=\(Self.peer):80") == true)
         let loopback = try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout
         #expect(loopback.contains("::6/128"))
@@ -193,12 +184,7 @@ import TestSupport
     @Test(arguments: Capture.all)
     func dualStackPodWithoutTheFlagKeepsIPv6Direct(capture: Capture) throws {
         let (_, network) = try programmedNetwork(JSONPod(name: "dual"), capture, ipv6: true)
-        let listeners = try [
-            network.pod.listen(port: 15001, label: "outbound-proxy"),
-            capture.listenInboundProxy(in: network.pod),
-            network.pod.listen(port: 8080, label: "app"),
-            network.peer.listen(port: 80, label: "peer"),
-        ]
+        let listeners = try Self.proxiesAppAndPeer(network, capture)
         defer { listeners.forEach { $0.stop() } }
 
         let peerV6 = PodNetwork.peerAddressV6
@@ -215,19 +201,10 @@ import TestSupport
     @Test(arguments: Capture.all)
     func ipv6OnlyPodIsRedirected(capture: Capture) throws {
         let (_, network) = try programmedNetwork(JSONPod(name: "v6only"), capture, ipv6: true, ipv4: false)
-        let listeners = try [
-            network.pod.listen(port: 15001, label: "outbound-proxy"),
-            capture.listenInboundProxy(in: network.pod),
-            network.pod.listen(port: 8080, label: "app"),
-            network.peer.listen(port: 80, label: "peer"),
-        ]
+        let listeners = try Self.proxiesAppAndPeer(network, capture)
         defer { listeners.forEach { $0.stop() } }
 
-        let peerV6 = PodNetwork.peerAddressV6
-        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
-        #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
-        let inbound = try network.peer.connect(PodNetwork.podAddressV6, 8080)
-        #expect(inbound?.hasPrefix(Self.inbound("[\(PodNetwork.podAddressV6)]:8080", from: "[\(peerV6)]")) == true, "\(inbound ?? "no answer")")
+        try Self.expectIPv6Captured(network)
         #expect(try network.pod.run(["ip", "-6", "addr", "show", "dev", "lo"]).stdout.contains("::6/128"))
     }
 
@@ -236,6 +213,26 @@ import TestSupport
         let listing = try network.pod.nftListing()
         #expect(listing.contains("meta nfproto ipv4 counter packets 0 bytes 0 jump istio-output"))
         #expect(!listing.contains("ip6 "))
+    }
+
+    /// IPv6 out reaches the outbound proxy with its original destination, the proxy's own UID goes
+    /// direct, and IPv6 in reaches the inbound proxy.
+    private static func expectIPv6Captured(_ network: PodNetwork) throws {
+        let peerV6 = PodNetwork.peerAddressV6
+        #expect(try network.pod.connect(peerV6, 80)?.hasPrefix("outbound-proxy orig=[\(peerV6)]:80") == true)
+        #expect(try network.pod.connect(peerV6, 80, uid: 1337, gid: 1337)?.hasPrefix("peer ") == true)
+        let answer = try network.peer.connect(PodNetwork.podAddressV6, 8080)
+        #expect(answer?.hasPrefix(Self.inbound("[\(PodNetwork.podAddressV6)]:8080", from: "[\(peerV6)]")) == true, "\(answer ?? "no answer")")
+    }
+
+    /// Both proxy ports, an app on 8080 and a peer on 80: enough to tell captured from direct in either direction.
+    private static func proxiesAppAndPeer(_ network: PodNetwork, _ capture: Capture) throws -> [BackgroundProcess] {
+        try [
+            network.pod.listen(port: 15001, label: "outbound-proxy"),
+            capture.listenInboundProxy(in: network.pod),
+            network.pod.listen(port: 8080, label: "app"),
+            network.peer.listen(port: 80, label: "peer"),
+        ]
     }
 
     @Test(arguments: Capture.redirect)
