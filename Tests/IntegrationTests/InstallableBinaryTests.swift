@@ -60,7 +60,9 @@ import TestSupport
         let bare = try Paths.temporaryDirectory("bare-plugin")
         defer { try? FileManager.default.removeItem(at: bare) }
         try FileManager.default.createDirectory(at: bare.appendingPathComponent("istio-cni-libs"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: plugin, toPath: bare.appendingPathComponent("istio-cni").path)
+        // cp, not a copy from this process: a child another test forks meanwhile would inherit the write
+        // descriptor, and exec of the copy would fail with ETXTBSY ("Text file busy") while it lives.
+        try Command.run(["cp", plugin, bare.appendingPathComponent("istio-cni").path], check: true)
         try FileManager.default.copyItem(at: Self.dist.appendingPathComponent("istio-cni-libs/libmnl.so.0"),
                                          to: bare.appendingPathComponent("istio-cni-libs/libmnl.so.0"))
         let hidden = try systemLibrary("libwolfssl.so.35")
@@ -75,7 +77,8 @@ import TestSupport
         #expect(shipped.succeeded && shipped.stderr.contains("pod from the API server"), "\(shipped.stdout) \(shipped.stderr)")
         let missing = try add(bare.appendingPathComponent("istio-cni").path, container: "wolf2")
         #expect(!missing.succeeded)
-        #expect(missing.stdout.contains("the TLS library libwolfssl.so.35 cannot be loaded"), "\(missing.stdout)")
+        #expect(missing.stdout.contains("the TLS library libwolfssl.so.35 cannot be loaded"),
+                "status \(missing.status): \(missing.stdout) \(missing.stderr)")
         #expect(missing.stdout.contains("after 1 attempts") && (try? JSONParser.parse(missing.stdout))?["code"]?.int64Value == 11,
                 "not retried: it cannot heal within one ADD")
     }
