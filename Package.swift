@@ -4,7 +4,7 @@ import PackageDescription
 // The plugin (`istio-cni`) runs once per pod on every node, so everything it links is kept small:
 // no Foundation, no NIO, no Yams. libnftnl is linked from its static archive; libmnl (Debian ships no
 // archive) and wolfSSL (loaded only when the plugin asks the API itself) are carried beside the
-// installed binary and found through an $ORIGIN runpath.
+// installed binary and found through an $ORIGIN rpath.
 let staticArchive: (String) -> LinkerSetting = { name in .unsafeFlags(["-Xlinker", "-l:\(name)"]) }
 
 let package = Package(
@@ -56,7 +56,10 @@ let package = Package(
             name: "istio-cni",
             dependencies: ["PluginCore", "CHeapTuning"],
             linkerSettings: [.unsafeFlags([
-                "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs",
+                // DT_RPATH, not DT_RUNPATH: the loader searches a runpath only after LD_LIBRARY_PATH, and
+                // containerd runs plugins with `LD_LIBRARY_PATH=/opt/containerd/lib:`, whose directories
+                // (the empty entry included) may hold another libmnl.so.0.
+                "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/istio-cni-libs", "-Xlinker", "--disable-new-dtags",
                 // Start-up cost is paid per pod (measured in docs/benchmarks.md): link libstdc++ and
                 // libgcc statically (scripts/link-plugin), as a fixed-address executable that exports
                 // no symbols, so the loader maps and relocates as little as possible.

@@ -2,7 +2,7 @@
 # Builds the installable plugin into dist/: a release build with the Swift stdlib and libnftnl linked
 # statically; libmnl (Debian ships no static archive) and wolfSSL (loaded with dlopen only when the
 # plugin asks the API itself, so the cache path never pays for it) are carried in dist/istio-cni-libs/,
-# where the binary's $ORIGIN runpath finds them. The result needs only glibc on the node.
+# where the binary's $ORIGIN rpath finds them (DT_RPATH, so before any LD_LIBRARY_PATH). The result needs only glibc on the node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -46,7 +46,7 @@ typedef struct {
 // wolfSSL is loaded on the first API lookup, not linked in: its thread-local state (a 47 KiB
 // fixed-point ECC cache) would otherwise be zeroed, page by page, for the main thread and the
 // namespace thread of every plugin process, API lookup or not (about 25 page faults per ADD). The
-// library sits in istio-cni-libs/ beside the plugin (the executable's $ORIGIN runpath), like libmnl.
+// library sits in istio-cni-libs/ beside the plugin (the executable's $ORIGIN rpath), like libmnl.
 #define WOLFSSL_FUNCTIONS(X) \
     X(wolfSSL_Init) X(wolfSSLv23_client_method) X(wolfSSL_CTX_new) X(wolfSSL_CTX_free) X(wolfSSL_CTX_SetMinVersion) \
     X(wolfSSL_CTX_SetIORecv) X(wolfSSL_CTX_SetIOSend) X(wolfSSL_CTX_set_verify) X(wolfSSL_CTX_load_verify_buffer) \

@@ -31,7 +31,8 @@ import TestSupport
         #expect(!ldd.contains("libwolfssl"), "wolfSSL is linked statically")
         #expect(!ldd.contains("libswift"), "the Swift runtime is linked statically")
         let dynamic = try Command.output("readelf", "-d", plugin)
-        #expect(dynamic.contains("$ORIGIN/istio-cni-libs"))
+        #expect(dynamic.contains("(RPATH)") && dynamic.contains("$ORIGIN/istio-cni-libs") && !dynamic.contains("RUNPATH"),
+                "a DT_RPATH, searched before LD_LIBRARY_PATH: \(dynamic)")
     }
 
     /// The real file behind a library the loader cache knows (to hide it from a private mount namespace).
@@ -81,5 +82,25 @@ import TestSupport
                 "status \(missing.status): \(missing.stdout) \(missing.stderr)")
         #expect(missing.stdout.contains("after 1 attempts") && (try? JSONParser.parse(missing.stdout))?["code"]?.int64Value == 11,
                 "not retried: it cannot heal within one ADD")
+    }
+
+    /// containerd runs plugins with `LD_LIBRARY_PATH=/opt/containerd/lib:`; libraries of the same names
+    /// there (or in the working directory, the empty entry) must not be loaded instead of ours.
+    @Test func loadsItsOwnLibrariesWhateverTheRuntimesLibraryPath() throws {
+        let plugin = try requireDist()
+        let harness = try PluginHarness()
+        try harness.addPod(PodFixtures.meshPod(name: "web"))
+        let namespace = try TestNamespace("ldpath")
+        let decoys = try Paths.temporaryDirectory("decoy-libs")
+        defer { try? FileManager.default.removeItem(at: decoys) }
+        for name in ["libmnl.so.0", "libwolfssl.so.35"] {
+            try Data("not a library".utf8).write(to: decoys.appendingPathComponent(name))
+        }
+        let environment = ["CNI_COMMAND=ADD", "CNI_CONTAINERID=ldpath", "CNI_IFNAME=eth0", "CNI_PATH=/usr/lib/cni",
+                           "CNI_NETNS=\(namespace.path)", "CNI_ARGS='IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web'",
+                           "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LD_LIBRARY_PATH=\(decoys.path):"].joined(separator: " ")
+        let result = try Command.run(["sh", "-c", "cd \(decoys.path) && env -i \(environment) \(plugin)"], stdin: harness.config())
+        #expect(result.succeeded && result.stderr.contains("pod from the API server"), "status \(result.status): \(result.stdout) \(result.stderr)")
+        #expect(try namespace.nftListing().contains("table inet istio-proxy-nat"))
     }
 }
