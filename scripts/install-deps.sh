@@ -10,6 +10,7 @@ packages=(
     containernetworking-plugins             # bridge, host-local, loopback: the real CNI chain
     podman runc busybox-static              # the real runtime (crun cannot run on hybrid-cgroup hosts)
     curl                                    # an independent HTTP client for the API emulator tests
+    time                                    # GNU time: the plugin's peak RSS against hostile servers
 )
 
 missing=()

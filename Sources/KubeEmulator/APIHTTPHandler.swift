@@ -59,6 +59,9 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .garbageBody?:
             write(context: context, head: head, status: 200, body: Array("<html>not the API</html>".utf8), contentType: "text/html")
             return
+        case .rawAnswer(let bytes, let filler)?:
+            writeRaw(context: context, bytes: bytes, fillerBytes: filler)
+            return
         case .delay(let milliseconds)?:
             let body = self.body
             let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -155,6 +158,23 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// Writes from the HTTP encoder's place in the pipeline, so the bytes reach TLS unframed.
+    private func writeRaw(context: ChannelHandlerContext, bytes: [UInt8], fillerBytes: Int) {
+        guard let raw = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) else {
+            context.close(promise: nil)
+            return
+        }
+        raw.write(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+        let block = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        var left = fillerBytes
+        while left > 0 {
+            raw.write(NIOAny(context.channel.allocator.buffer(bytes: block.prefix(left))), promise: nil)
+            left -= min(left, block.count)
+        }
+        let channel = context.channel
+        raw.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -15,6 +15,9 @@ public enum APIFault: Sendable, Equatable {
     case garbageBody
     /// Answer as usual, but only after this many milliseconds (a slow or overloaded server).
     case delay(milliseconds: Int)
+    /// Send these bytes as the whole answer, outside HTTP framing (a hostile or broken server), then
+    /// `fillerBytes` more bytes, then close.
+    case rawAnswer([UInt8], fillerBytes: Int)
 }
 
 /// Faults queued for upcoming requests; each entry applies to `remaining` requests (nil: until cleared).

@@ -23,8 +23,7 @@ public struct KubernetesClient: Sendable {
         try connection.write(Array(request.utf8))
         let response = try HTTPResponse.read(from: connection)
         guard (200..<300).contains(response.status) else {
-            let retryAfter = response.headers["retry-after"].flatMap { Int($0) }
-            throw KubernetesError(.http(status: response.status, retryAfterSeconds: retryAfter),
+            throw KubernetesError(.http(status: response.status, retryAfterSeconds: response.retryAfterSeconds),
                                   "API answered \(response.status)\(Self.statusMessage(response.body))")
         }
         do {

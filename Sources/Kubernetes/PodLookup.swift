@@ -36,7 +36,6 @@ public struct PodLookup: Sendable {
         while true {
             attempts += 1
             let attemptDeadline = min(end, MonotonicClock.now.adding(milliseconds: maximumAttemptMilliseconds))
-            var wait = backoff
             do throws(KubernetesError) {
                 let client = KubernetesClient(config: try Kubeconfig.load(path: kubeconfigPath), sessionCachePath: sessionCachePath)
                 return try Pod(json: try client.get(KubernetesClient.podPath(namespace: namespace, name: name), deadline: attemptDeadline))
@@ -45,13 +44,24 @@ public struct PodLookup: Sendable {
                 guard error.isRetryable else {
                     throw Failure(last: error, attempts: attempts, elapsedMilliseconds: elapsed, budgetExhausted: false)
                 }
-                if case .http(_, let retryAfter?) = error.kind { wait = max(wait, Int64(retryAfter) * 1000) }
-                let jittered = wait - wait / 5 + Int64.random(in: 0...max(1, wait * 2 / 5))
-                if MonotonicClock.now.adding(milliseconds: jittered) >= end {
+                var wait = backoff - backoff / 5 + Int64.random(in: 0...max(1, backoff * 2 / 5))
+                if case .http(_, let retryAfter?) = error.kind {
+                    // The server's word is a floor on the wait; one that reaches past the bound means
+                    // failing now rather than sleeping out the budget to fail then.
+                    let left = end.milliseconds(since: MonotonicClock.now)
+                    let asked = Int64(retryAfter) * 1000
+                    if asked >= left {
+                        let last = KubernetesError(error.kind, "\(error.message) (it asked to retry after \(retryAfter) s, "
+                                                   + "past the lookup bound: \(max(0, left) / 1000) s left)")
+                        throw Failure(last: last, attempts: attempts, elapsedMilliseconds: elapsed, budgetExhausted: true)
+                    }
+                    wait = max(wait, asked)
+                }
+                if MonotonicClock.now.adding(milliseconds: wait) >= end {
                     throw Failure(last: error, attempts: attempts, elapsedMilliseconds: elapsed, budgetExhausted: true)
                 }
                 onRetry(error, attempts)
-                sleepMilliseconds(jittered)
+                sleepMilliseconds(wait)
             }
             backoff = min(backoff * 2, maximumBackoffMilliseconds)
         }

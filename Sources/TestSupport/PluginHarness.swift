@@ -44,9 +44,9 @@ public final class PluginHarness: @unchecked Sendable {
     public func run(_ command: String, netns: String?, pod: String? = "web", namespace: String? = "default",
                     containerID: String = "0123456789abcdef", config: String? = nil,
                     environment extra: [String: String] = [:], plugin: String = Paths.plugin,
-                    stdin: String? = nil) throws -> Outcome {
+                    stdin: String? = nil, wrapper: [String] = []) throws -> Outcome {
         let environment = self.environment(command, netns: netns, pod: pod, namespace: namespace, containerID: containerID, extra: extra)
-        let result = try Command.run([plugin], stdin: stdin ?? config ?? self.config(), environment: environment, timeout: 60)
+        let result = try Command.run(wrapper + [plugin], stdin: stdin ?? config ?? self.config(), environment: environment, timeout: 60)
         return Outcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 

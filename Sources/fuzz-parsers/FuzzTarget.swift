@@ -21,6 +21,9 @@ enum FuzzTarget: String, CaseIterable {
     case configMerge = "config-merge"
     /// Helm-style values (and `--set` assignments) through to the rendered manifests.
     case values
+    /// The plugin's HTTP/1.1 response reader (status line, headers, chunked framing), as the API
+    /// server or the node agent's socket would feed it.
+    case httpResponse = "http-response"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -30,6 +33,7 @@ enum FuzzTarget: String, CaseIterable {
         case .kubeconfig: _ = try? Kubeconfig.parse(bytes, directory: "/nonexistent")
         case .configMerge: ConfigMergeInvariant.check(bytes)
         case .values: Self.values(bytes)
+        case .httpResponse: HTTPFramingInvariant.check(bytes)
         }
     }
 
