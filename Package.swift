@@ -117,7 +117,8 @@ let package = Package(
         // Parser fuzz targets: libFuzzer entry with -DFUZZING (scripts/fuzz.sh), corpus replay otherwise.
         .executableTarget(
             name: "fuzz-parsers",
-            dependencies: ["CNI", "Interception", "IPTables", "JSON", "Kubernetes", "Manifests", "CFuzzDriver", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CNI", "Interception", "IPTables", "JSON", "Kubernetes", "Manifests", "PluginCore", "CFuzzDriver",
+                           .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "CFuzzDriver"),
         .target(name: "TestSupport", dependencies: ["JSON", "CNI", "Interception", "KubeEmulator", "CSpawnShim", "CSocketShim"]),

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers with libFuzzer (Swift's -sanitize=fuzzer,address).
 # Usage: scripts/fuzz.sh TARGET|all [SECONDS per target, default 600]
-# Targets: cni-config, cni-args, annotations, kubeconfig, config-merge, values, http-response. Seeds come from Fuzz/corpus/TARGET (never
+# Targets: cni-config, cni-args, annotations, kubeconfig, config-merge, values, http-response, plugin-report. Seeds come from Fuzz/corpus/TARGET (never
 # written); new inputs go to a temporary corpus, crashes to Fuzz/crashes/TARGET/. Exit 1 on a finding.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH=$PATH:/opt/swift/usr/bin
-targets=(cni-config cni-args annotations kubeconfig config-merge values http-response)
+targets=(cni-config cni-args annotations kubeconfig config-merge values http-response plugin-report)
 wanted=${1:?usage: scripts/fuzz.sh TARGET|all [SECONDS]}
 seconds=${2:-600}
 [ "$wanted" = all ] || targets=("$wanted")

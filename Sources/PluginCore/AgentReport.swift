@@ -14,16 +14,10 @@ public enum AgentReport {
         let socket = AgentSocket.path(runDirectory: runDirectory)
         let elapsed = MonotonicClock.now.microseconds(since: startedAt)
         let outcome = exitCode == 0 ? (log.recordedOutcome ?? "done") : "failed"
-        var report = JSONObject([
-            ("command", .string(command)),
-            ("pod", log.pod.map(JSONValue.string) ?? .null),
-            ("containerID", containerID.map(JSONValue.string) ?? .null),
-            ("outcome", .string(outcome)),
-            ("durationSeconds", .number(String(Double(elapsed) / 1_000_000))),
-            ("entries", .array(log.entries.map { .object(JSONObject([("level", .string($0.level)), ("message", .string($0.message))])) })),
-        ])
-        if let errorMessage { report["error"] = .string(errorMessage) }
-        let body = Array(JSONSerializer.serialize(.object(report)).utf8)
+        let report = PluginReport(command: command, outcome: outcome, pod: log.pod, containerID: containerID,
+                                  durationSeconds: Double(elapsed) / 1_000_000,
+                                  entries: log.entries.map { PluginReport.Entry(level: $0.level, message: $0.message) }, error: errorMessage)
+        let body = Array(JSONSerializer.serialize(report.json).utf8)
         try? LocalHTTP.post(socket: socket, target: AgentSocket.reportTarget, body: body,
                             deadline: MonotonicClock.now.adding(milliseconds: budgetMilliseconds))
     }

@@ -24,6 +24,8 @@ enum FuzzTarget: String, CaseIterable {
     /// The plugin's HTTP/1.1 response reader (status line, headers, chunked framing), as the API
     /// server or the node agent's socket would feed it.
     case httpResponse = "http-response"
+    /// A plugin report as the node agent reads it from its socket.
+    case pluginReport = "plugin-report"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -34,6 +36,7 @@ enum FuzzTarget: String, CaseIterable {
         case .configMerge: ConfigMergeInvariant.check(bytes)
         case .values: Self.values(bytes)
         case .httpResponse: HTTPFramingInvariant.check(bytes)
+        case .pluginReport: PluginReportInvariant.check(bytes)
         }
     }
 

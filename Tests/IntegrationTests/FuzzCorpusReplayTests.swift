@@ -6,7 +6,7 @@ import TestSupport
 /// fix) goes through its parser and invariant in the ordinary build: a regression fails here, not
 /// only in a fuzzing session.
 @Suite struct FuzzCorpusReplayTests {
-    @Test(arguments: ["cni-config", "cni-args", "annotations", "kubeconfig", "config-merge", "values", "http-response"])
+    @Test(arguments: ["cni-config", "cni-args", "annotations", "kubeconfig", "config-merge", "values", "http-response", "plugin-report"])
     func corpusReplaysCleanly(target: String) throws {
         let corpus = Paths.packageRoot.appendingPathComponent("Fuzz/corpus/\(target)").path
         let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus)

@@ -90,6 +90,40 @@ import TestSupport
         #expect(same.succeeded && same.stderr.contains("pod from the node agent's cache"), "\(same.stderr)")
     }
 
+    /// Any root process can write to the socket: a report or request that is not what the plugin sends
+    /// gets a 400 naming the problem, and logs, metrics and the cache are as they were.
+    @Test func hostileRequestsOnTheSocketChangeNothing() throws {
+        let (node, emulator, agent, _) = try runningAgent()
+        defer { agent.kill() }
+        try emulator.store.create(.pods, namespace: "default", PodFixtures.meshPod(name: "web"))
+        let socket = node.runDirectory + "/agent.sock"
+        func curl(_ extra: [String], _ target: String) throws -> (String, String) {
+            let result = try Command.run(["curl", "-s", "-w", "\n%{http_code}", "--unix-socket", socket] + extra + ["http://agent" + target])
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"))
+        }
+        let report = ["-X", "POST", "-H", "Content-Type: application/json", "--data-binary"]
+        for (extra, target, reason) in [
+            (report + [#"{"command":"ADD","outcome":"forged","durationSeconds":1e400,"entries":[{"level":"info","message":"forged"}]}"#],
+             "/v1/plugin-report", #"durationSeconds "1e400" is not a duration"#),
+            (report + [#"{"command":"ADD","outcome":"forged","entries":[{"level":"fatal","message":"forged"}]}"#], "/v1/plugin-report", "entry level"),
+            (report + ["not json"], "/v1/plugin-report", "not a JSON object"),
+            (["-H", "Transfer-Encoding: chunked", "-X", "POST", "--data-binary", "{}"], "/v1/plugin-report", "Transfer-Encoding is not accepted"),
+            ([], "/v1/pods/default/web?waitMilliseconds=1e400", "waitMilliseconds 1e400 is not a number"),
+            ([], "/v1/pods/default/web?uid=%0aforged", "is not a pod UID"),
+            ([], "/v1/pods/KUBE/web", "is not a Kubernetes namespace name"),
+        ] {
+            let (status, body) = try curl(extra, target)
+            #expect(status == "400" && body.contains(reason), "\(target): \(status) \(body)")
+        }
+        #expect(agent.http(agent.readinessPort, "/healthz").0 == 200, "the agent is still up")
+        let metrics = agent.http(agent.monitoringPort, "/metrics").1
+        #expect(!metrics.contains("forged") && !metrics.contains("istio_cni_plugin_duration_seconds_count"), "no report was taken in")
+        #expect(metrics.contains(#"istio_cni_plugin_requests_total{response_code="400"} 7"#), "\(metrics)")
+        #expect(!agent.log.contains("forged"))
+        #expect(try curl([], "/v1/pods/default/web").0 == "200", "the cache still serves")
+    }
+
     @Test func onlyRootMayUseTheSocket() throws {
         let (node, emulator, agent, _) = try runningAgent()
         defer { agent.kill() }

@@ -15,9 +15,19 @@ import Testing
     }
 
     @Test(arguments: ["HELLO\r\n\r\n", "GET /x SPDY/3\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-                      "POST /x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"])
+                      "POST /x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", "POST /x HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
+                      "POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+                      "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                      "GET /x HTTP/1.1\r\nno colon\r\n\r\n", "GET /x HTTP/1.1\r\n: no name\r\n\r\n", "GET x HTTP/1.1\r\n\r\n",
+                      "get /x HTTP/1.1\r\n\r\n", "GET /x  HTTP/1.1\r\n\r\n", "GET /\u{7F} HTTP/1.1\r\n\r\n"])
     func refusesNonsense(text: String) {
         #expect(throws: LocalRequestError.self) { try LocalRequest.parse(Array(text.utf8)) }
+    }
+
+    @Test func aHeadThatNeverEndsIsRefusedAtItsLimit() throws {
+        let endless = Array("GET /x HTTP/1.1\r\nX: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: LocalRequest.maximumHeadBytes)
+        #expect(throws: LocalRequestError.self) { try LocalRequest.parse(endless) }
+        #expect(try LocalRequest.parse(Array(endless.prefix(LocalRequest.maximumHeadBytes))) == nil, "still within the limit: read on")
     }
 
     @Test func answersWithLengthAndClose() {

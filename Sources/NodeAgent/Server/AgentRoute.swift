@@ -41,11 +41,15 @@ public struct AgentAnswer: Sendable {
 public struct AgentRoute: Sendable {
     let immediate: @Sendable (AgentRequest) -> AgentAnswer?
     let deferred: @Sendable (AgentRequest) async -> AgentAnswer
+    /// The answer to bytes that are not a request this server takes (what was wrong with them).
+    let refusal: @Sendable (String) -> AgentAnswer
 
     public init(immediate: @escaping @Sendable (AgentRequest) -> AgentAnswer?,
-                deferred: @escaping @Sendable (AgentRequest) async -> AgentAnswer = { _ in AgentAnswer(status: 404, "not found\n") }) {
+                deferred: @escaping @Sendable (AgentRequest) async -> AgentAnswer = { _ in AgentAnswer(status: 404, "not found\n") },
+                refusal: @escaping @Sendable (String) -> AgentAnswer = { AgentAnswer(status: 400, "\($0)\n") }) {
         self.immediate = immediate
         self.deferred = deferred
+        self.refusal = refusal
     }
 }
 
@@ -58,6 +62,10 @@ extension AgentRoute {
             return answer
         }, deferred: { request in
             let answer = await deferred(request)
+            observe(answer.status)
+            return answer
+        }, refusal: { reason in
+            let answer = refusal(reason)
             observe(answer.status)
             return answer
         })

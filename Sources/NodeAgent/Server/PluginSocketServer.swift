@@ -73,7 +73,7 @@ final class PluginSocketServer: Sendable {
                 request = try LocalRequest.parse(received)
             }
         } catch {
-            Self.respond(AgentAnswer(status: 400, "\(error)\n"), on: connection)
+            Self.respond(route.refusal(error.description), on: connection)
             return
         }
         guard let request else { return }
