@@ -7,7 +7,7 @@ public enum AgentSocket {
     /// (within `waitMilliseconds`, or with another `uid`); 503 while its cache is not synced.
     public static func podTarget(namespace: String, name: String, uid: String?, waitMilliseconds: Int) -> String {
         var target = "/v1/pods/\(namespace)/\(name)?waitMilliseconds=\(waitMilliseconds)"
-        if let uid, !uid.isEmpty, uid.utf8.allSatisfy(isUIDByte) { target += "&uid=\(uid)" }
+        if let uid, (1...64).contains(uid.utf8.count), uid.utf8.allSatisfy(isUIDByte) { target += "&uid=\(uid)" }
         return target
     }
 
