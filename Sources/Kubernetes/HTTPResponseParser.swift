@@ -86,7 +86,7 @@ public struct HTTPResponseParser {
             case .chunkEnd:
                 guard buffer.count - start >= 2 else { return nil }
                 guard buffer[start] == 13, buffer[start + 1] == 10 else {
-                    throw KubernetesError(.transport, "chunk data is longer than its size line says (\(HostileBytes.quoted(buffer[start..<(start + 2)])) follows it, not CRLF)")
+                    throw KubernetesError(.transport, "chunk data is longer than its size line says (\(PeerText.quoted(buffer[start..<(start + 2)])) follows it, not CRLF)")
                 }
                 advance(to: start + 2)
                 phase = .chunkSize
@@ -169,17 +169,17 @@ public struct HTTPResponseParser {
         status = try Self.statusCode(lines.removeFirst())
         for line in lines {
             guard let first = line.first, first != 32, first != 9 else {
-                throw KubernetesError(.transport, "malformed response header line \(HostileBytes.quoted(line))")
+                throw KubernetesError(.transport, "malformed response header line \(PeerText.quoted(line))")
             }
             guard let colon = line.firstIndex(of: 58), colon > line.startIndex,
                   line[line.startIndex..<colon].allSatisfy(Self.isTokenByte) else {
-                throw KubernetesError(.transport, "malformed response header line \(HostileBytes.quoted(line))")
+                throw KubernetesError(.transport, "malformed response header line \(PeerText.quoted(line))")
             }
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
             let value = String(decoding: Self.trimmed(line[(colon + 1)...]), as: UTF8.self)
             if let earlier = headers[name] {
                 if name == "content-length", earlier != value {
-                    throw KubernetesError(.transport, "conflicting Content-Length headers \(HostileBytes.quoted(Array(earlier.utf8))) and \(HostileBytes.quoted(Array(value.utf8)))")
+                    throw KubernetesError(.transport, "conflicting Content-Length headers \(PeerText.quoted(Array(earlier.utf8))) and \(PeerText.quoted(Array(value.utf8)))")
                 }
                 headers[name] = name == "content-length" ? value : earlier + ", " + value
             } else {
@@ -194,10 +194,10 @@ public struct HTTPResponseParser {
         let prefix = Array("HTTP/1.".utf8)
         guard bytes.count >= 12, bytes.starts(with: prefix), (48...57).contains(bytes[7]), bytes[8] == 32,
               bytes[9...11].allSatisfy({ (48...57).contains($0) }), bytes.count == 12 || bytes[12] == 32 else {
-            throw KubernetesError(.transport, "not an HTTP response: \(HostileBytes.quoted(line))")
+            throw KubernetesError(.transport, "not an HTTP response: \(PeerText.quoted(line))")
         }
         let code = bytes[9...11].reduce(0) { $0 * 10 + Int($1 - 48) }
-        guard (100...599).contains(code) else { throw KubernetesError(.transport, "not an HTTP response: \(HostileBytes.quoted(line))") }
+        guard (100...599).contains(code) else { throw KubernetesError(.transport, "not an HTTP response: \(PeerText.quoted(line))") }
         return code
     }
 
@@ -206,14 +206,14 @@ public struct HTTPResponseParser {
         if (100..<200).contains(status) || status == 204 || status == 304 { return .complete }
         if let coding = headers["transfer-encoding"] {
             guard coding.lowercased() == "chunked" else {
-                throw KubernetesError(.transport, "unsupported Transfer-Encoding \(HostileBytes.quoted(Array(coding.utf8)))")
+                throw KubernetesError(.transport, "unsupported Transfer-Encoding \(PeerText.quoted(Array(coding.utf8)))")
             }
             return .chunkSize
         }
         guard let text = headers["content-length"] else { return .untilClose }
         guard let length = DecimalDigits.value(Array(text.utf8), maximum: limits.bodyBytes) else {
             let reason = DecimalDigits.isDigits(Array(text.utf8)) ? "is larger than the \(limits.bodyBytes) bytes a response may have" : "is not a length"
-            throw KubernetesError(.transport, "Content-Length \(HostileBytes.quoted(Array(text.utf8))) \(reason)")
+            throw KubernetesError(.transport, "Content-Length \(PeerText.quoted(Array(text.utf8))) \(reason)")
         }
         contentLength = length
         return length == 0 ? .complete : .sized(remaining: length)
@@ -222,13 +222,13 @@ public struct HTTPResponseParser {
     /// The size of a chunk-size line ("1a2b;name=value"), in checked arithmetic.
     private func chunkSize(_ line: ArraySlice<UInt8>) throws(KubernetesError) -> Int {
         let digits = Self.trimmed(line.prefix { $0 != 59 })
-        guard !digits.isEmpty else { throw KubernetesError(.transport, "invalid chunk size \(HostileBytes.quoted(line))") }
+        guard !digits.isEmpty else { throw KubernetesError(.transport, "invalid chunk size \(PeerText.quoted(line))") }
         var size = 0
         for byte in digits {
-            guard let digit = Self.hexValue(byte) else { throw KubernetesError(.transport, "invalid chunk size \(HostileBytes.quoted(line))") }
+            guard let digit = Self.hexValue(byte) else { throw KubernetesError(.transport, "invalid chunk size \(PeerText.quoted(line))") }
             let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
             guard !overflow, shifted + digit <= limits.bodyBytes else {
-                throw KubernetesError(.transport, "chunk size \(HostileBytes.quoted(digits)) is larger than the \(limits.bodyBytes) bytes a response may have")
+                throw KubernetesError(.transport, "chunk size \(PeerText.quoted(digits)) is larger than the \(limits.bodyBytes) bytes a response may have")
             }
             size = shifted + digit
         }

@@ -1,4 +1,5 @@
 import JSON
+import Kubernetes
 
 /// What one plugin invocation reports to the node agent (`POST /v1/plugin-report`), with the bounds
 /// both sides keep: the plugin trims to them, and the agent refuses a report outside them, because
@@ -104,7 +105,7 @@ public struct PluginReport: Equatable, Sendable {
     }
 
     private static func quoted(_ text: String) -> String {
-        "\"" + String(text.unicodeScalars.prefix(64).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }) + "\""
+        PeerText.quoted(Array(text.utf8))
     }
 }
 

@@ -1,3 +1,4 @@
+import Kubernetes
 import Logging
 import PluginCore
 
@@ -29,44 +30,21 @@ final class PluginReportRelay: Sendable {
     }
 
     private static func print(_ report: PluginReport, logger: Logger, metrics: AgentMetrics) {
-        var metadata: Logger.Metadata = ["source": "plugin", "command": .string(report.command), "outcome": .string(LogText.escaped(report.outcome))]
-        if let pod = report.pod { metadata["pod"] = .string(LogText.escaped(pod)) }
-        if let container = report.containerID { metadata["container"] = .string(LogText.escaped(String(container.prefix(12)))) }
+        var metadata: Logger.Metadata = ["source": "plugin", "command": .string(report.command), "outcome": .string(PeerText.escaped(report.outcome))]
+        if let pod = report.pod { metadata["pod"] = .string(PeerText.escaped(pod)) }
+        if let container = report.containerID { metadata["container"] = .string(PeerText.escaped(String(container.prefix(12)))) }
         if let seconds = report.durationSeconds {
             metadata["duration_ms"] = .string(String(Int((seconds * 1000).rounded())))
             metrics.observePlugin(command: report.command, outcome: report.outcome, seconds: seconds)
         }
         for entry in report.entries {
-            let message = LogText.escaped(entry.message)
+            let message = PeerText.escaped(entry.message)
             switch entry.level {
             case "warn": logger.warning("plugin: \(message)", metadata: metadata)
             case "error": logger.error("plugin: \(message)", metadata: metadata)
             default: logger.info("plugin: \(message)", metadata: metadata)
             }
         }
-        if let error = report.error { logger.error("plugin: \(report.command) failed: \(LogText.escaped(error))", metadata: metadata) }
-    }
-}
-
-/// Text from a peer made safe for one log line: control characters shown as escapes, so a report
-/// cannot forge further lines or drive the reader's terminal.
-enum LogText {
-    static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where isControl(scalar): result += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        if let error = report.error { logger.error("plugin: \(report.command) failed: \(PeerText.escaped(error))", metadata: metadata) }
     }
 }

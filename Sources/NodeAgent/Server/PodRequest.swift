@@ -15,16 +15,16 @@ struct PodRequest: Equatable {
         guard request.method == "GET", request.path.hasPrefix("/v1/pods/") else { return nil }
         let parts = request.path.dropFirst("/v1/pods/".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 else { return .failure(PodRequestError("expected /v1/pods/NAMESPACE/NAME")) }
-        guard KubernetesNames.isLabel(parts[0]) else { return .failure(PodRequestError("namespace \(LogText.escaped(String(parts[0].prefix(80)))) is not a Kubernetes namespace name")) }
-        guard KubernetesNames.isSubdomain(parts[1]) else { return .failure(PodRequestError("pod name \(LogText.escaped(String(parts[1].prefix(80)))) is not a Kubernetes object name")) }
+        guard KubernetesNames.isLabel(parts[0]) else { return .failure(PodRequestError("namespace \(PeerText.escaped(String(parts[0].prefix(80)))) is not a Kubernetes namespace name")) }
+        guard KubernetesNames.isSubdomain(parts[1]) else { return .failure(PodRequestError("pod name \(PeerText.escaped(String(parts[1].prefix(80)))) is not a Kubernetes object name")) }
         let uid = request.query["uid"]
         if let uid, !(1...64).contains(uid.utf8.count) || !uid.utf8.allSatisfy(isUIDByte) {
-            return .failure(PodRequestError("uid \(LogText.escaped(String(uid.prefix(80)))) is not a pod UID"))
+            return .failure(PodRequestError("uid \(PeerText.escaped(String(uid.prefix(80)))) is not a pod UID"))
         }
         var wait = 0
         if let text = request.query["waitMilliseconds"] {
             guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }) else {
-                return .failure(PodRequestError("waitMilliseconds \(LogText.escaped(String(text.prefix(80)))) is not a number of milliseconds"))
+                return .failure(PodRequestError("waitMilliseconds \(PeerText.escaped(String(text.prefix(80)))) is not a number of milliseconds"))
             }
             // Digits beyond the cap saturate: no arithmetic on the text's own length.
             wait = text.utf8.count > 4 ? maximumWaitMilliseconds : min(Int(text) ?? 0, maximumWaitMilliseconds)

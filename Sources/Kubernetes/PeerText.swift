@@ -1,9 +1,11 @@
-/// Bytes from a peer, shown in an error message: short, quoted, and with nothing that could break a
-/// log line or a terminal (control and non-ASCII bytes as \xNN).
-enum HostileBytes {
-    static let shownBytes = 64
+/// Text from a peer (a server, a local client, a report) made safe to show: in an error message
+/// short and quoted, in a log line with control characters as escapes, so it can neither forge a
+/// further line nor drive the reader's terminal.
+public enum PeerText {
+    public static let shownBytes = 64
 
-    static func quoted(_ bytes: some Collection<UInt8>) -> String {
+    /// Quoted, at most `shownBytes` of it, non-printable and non-ASCII bytes as \xNN.
+    public static func quoted(_ bytes: some Collection<UInt8>) -> String {
         var text = "\""
         for byte in bytes.prefix(shownBytes) {
             switch byte {
@@ -19,6 +21,26 @@ enum HostileBytes {
         text += "\""
         if bytes.count > shownBytes { text += "… (\(bytes.count) bytes)" }
         return text
+    }
+
+    /// Whole, with control characters (C0, DEL, C1) as escapes.
+    public static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where isControl(scalar): result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }
 
